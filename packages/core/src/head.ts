@@ -1,0 +1,28 @@
+/** The response header that reports how a resume went (C21): `complete` or `lost`. */
+export const REPLAY_HEADER = 'SSE-Replay'
+
+/** The event sent first on a resumed stream whose history is gone (C21). */
+export const HISTORY_LOST_EVENT = 'history-lost'
+
+/**
+ * The headers of a stream response (C01, C03, C04). `Connection: keep-alive` only on HTTP/1.x:
+ * on HTTP/2 connection-specific headers make browsers drop the stream (RFC 9113 8.2.2).
+ */
+export function streamHeaders(http2: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    'X-Accel-Buffering': 'no',
+  }
+  if (!http2) headers.Connection = 'keep-alive'
+  return headers
+}
+
+/** Headers that HTTP/2 forbids (RFC 9113 8.2.2); removed if middleware set them. */
+export const HTTP2_FORBIDDEN_HEADERS = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+] as const

@@ -1,0 +1,92 @@
+/**
+ * Streams over node:http and the node:http2 compatibility API: the fast path, writing straight
+ * to the response with no extra streams and no promise per write.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import { HTTP2_FORBIDDEN_HEADERS } from './head'
+import { type Connection, type OpenOptions, openSession } from './open'
+import type { Sink, SseSession } from './session'
+import type { EventMap } from './types'
+
+/** A request from node:http or node:http2's compatibility API. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest
+/** A response from node:http or node:http2's compatibility API. */
+export type NodeResponse = ServerResponse | Http2ServerResponse
+
+function ignore(): void {}
+
+function sinkOf(res: NodeResponse, http2: boolean): Sink {
+  const h1 = res as ServerResponse
+  const stream = http2 ? (res as Http2ServerResponse).stream : undefined
+  return {
+    write: (chunk) => h1.write(chunk),
+    get bufferedBytes() {
+      return stream ? stream.writableLength : h1.writableLength
+    },
+    end: () => h1.end(),
+    destroy: () => (stream ? stream.destroy() : h1.destroy()),
+  }
+}
+
+/**
+ * Wraps a Node request and response as a {@link Connection}. Sets the socket timeout to 0 and
+ * turns off Nagle's algorithm for the stream (C18), keeps headers already set on the response
+ * (C05), and removes HTTP/1-only headers on HTTP/2 (C04).
+ */
+export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection {
+  const http2 = req.httpVersionMajor >= 2
+  return {
+    sink: sinkOf(res, http2),
+    http2,
+    lastEventIdHeader: req.headers['last-event-id'],
+    url: req.url,
+    writeHead(status, headers) {
+      const out = res as ServerResponse
+      for (const name in headers) out.setHeader(name, headers[name]!)
+      if (http2) for (const name of HTTP2_FORBIDDEN_HEADERS) out.removeHeader(name)
+      out.writeHead(status)
+    },
+    attach(session: SseSession) {
+      // A long-lived stream must not be cut by the server's idle timeout, and each event
+      // should leave at once rather than wait for more bytes.
+      req.setTimeout(0)
+      if (!http2) (req as IncomingMessage).socket.setNoDelay(true)
+      // 'close' on the response fires once, both when the client leaves and after our end().
+      res.once('close', () => session.handleClose())
+      res.on('drain', () => session.handleDrain())
+      // A write racing a disconnect can emit 'error' on some Node versions; the 'close' that
+      // follows does the cleanup, so the error is not worth a crash or a log line.
+      res.on('error', ignore)
+    },
+  }
+}
+
+/**
+ * Opens an event stream on a Node response: head and first frame go out at once, and with a
+ * hub the client resumes from its `Last-Event-ID`. Answer with another status before calling
+ * this to refuse the stream (C06).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { openNodeStream } from '@sse/core/node'
+ *
+ * createServer(async (req, res) => {
+ *   const session = await openNodeStream(req, res, { heartbeat: 15_000 })
+ *   const timer = setInterval(() => session.send('tick', { at: Date.now() }), 1000)
+ *   session.signal.addEventListener('abort', () => clearInterval(timer))
+ * }).listen(3000)
+ * ```
+ */
+export function openNodeStream<M extends EventMap = EventMap>(
+  req: NodeRequest,
+  res: NodeResponse,
+  options?: OpenOptions<M>,
+): Promise<SseSession<M>> {
+  return openSession<M>(nodeConnection(req, res), options)
+}
+
+export type { OpenOptions } from './open'
+export type { SseSession } from './session'

@@ -1,0 +1,143 @@
+import { readCursor } from './cursor'
+import { encodeEvent } from './encoder'
+import { HISTORY_LOST_EVENT, REPLAY_HEADER, streamHeaders } from './head'
+import type { Hub, Membership } from './hub'
+import {
+  DEFAULT_RETRY,
+  type ResolvedSessionOptions,
+  type SessionOptions,
+  type Sink,
+  SseSession,
+  sessionDefaults,
+} from './session'
+import type { ReplayResult } from './store'
+import type { EventMap } from './types'
+
+/**
+ * A client's request and response as a runtime exposes them. `@sse/core/node` and
+ * `@sse/core/web` implement it; implement it to open streams on another runtime.
+ */
+export interface Connection {
+  /** Where the stream's bytes go. */
+  readonly sink: Sink
+  /** True on HTTP/2 (and later), where connection-specific headers are forbidden. */
+  readonly http2: boolean
+  /** The raw `Last-Event-ID` request header. */
+  readonly lastEventIdHeader: string | string[] | null | undefined
+  /** The request URL (or path with query), for the query-string cursor. */
+  readonly url: string | undefined
+  /** Sends the response head, keeping headers the application already set (C05). Called once. */
+  writeHead(status: number, headers: Record<string, string>): void
+  /** Wires the runtime's close and drain notifications to the session. Called once, first. */
+  attach(session: SseSession): void
+}
+
+/** Options for opening one stream. */
+export interface OpenOptions<M extends EventMap = EventMap> extends SessionOptions, Membership {
+  /** A hub to join: broadcasts, resume from its store, graceful shutdown. Its defaults apply first. */
+  hub?: Hub<M>
+  /**
+   * The query parameter read as the cursor when there is no `Last-Event-ID` header; `false`
+   * ignores the query string.
+   * @default 'lastEventId'
+   */
+  cursorParam?: string | false
+}
+
+function pick<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
+}
+
+/** Applies the call's options over the hub's defaults over the built-in defaults. */
+export function resolveOptions(
+  options: SessionOptions,
+  hubDefaults: SessionOptions = {},
+): ResolvedSessionOptions {
+  const out = { ...sessionDefaults }
+  for (const key of Object.keys(out) as (keyof ResolvedSessionOptions)[]) {
+    ;(out as Record<string, unknown>)[key] = pick(options[key], pick(hubDefaults[key], out[key]))
+  }
+  return out
+}
+
+function retryFrame(options: ResolvedSessionOptions): string {
+  if (options.retry === false) return ':\n\n'
+  const jitter = Math.floor(options.retry * options.retryJitter * Math.random())
+  return encodeEvent({ retry: options.retry + jitter })
+}
+
+/**
+ * Answers 200 with a `retry:` and `Retry-After`, then ends: a browser comes back after the delay
+ * (any other status would stop its EventSource for good, C06).
+ */
+function comeBackLater(
+  connection: Connection,
+  session: SseSession,
+  options: ResolvedSessionOptions,
+  reason: 'shutdown' | 'error',
+): void {
+  const retry = options.retry === false ? DEFAULT_RETRY : options.retry
+  connection.writeHead(200, {
+    ...streamHeaders(connection.http2),
+    'Retry-After': String(Math.ceil(retry / 1000)),
+  })
+  session.start(encodeEvent({ retry }))
+  session.close(reason)
+}
+
+/**
+ * Opens a stream on a connection: reads the cursor (C19), sends the head (C01-C05) and a first
+ * frame at once (C02), and with a hub replays what the client missed before going live
+ * (C20, C21). Resolves once the head is sent (the replay goes on in the background, ahead of
+ * live events); if the client left meanwhile, the session is already closed.
+ */
+export async function openSession<M extends EventMap = EventMap>(
+  connection: Connection,
+  options: OpenOptions<M> = {},
+): Promise<SseSession<M>> {
+  const { hub } = options
+  const resolved = resolveOptions(options, hub?.defaults)
+  const cursor = readCursor(connection.lastEventIdHeader, connection.url, options.cursorParam)
+  const session = new SseSession<M>(connection.sink, resolved, cursor.id)
+  const untyped = session as unknown as SseSession
+  connection.attach(untyped)
+  if (hub?.closing) {
+    comeBackLater(connection, untyped, resolved, 'shutdown')
+    return session
+  }
+  const headers = streamHeaders(connection.http2)
+  if (!hub) {
+    connection.writeHead(200, headers)
+    session.start(retryFrame(resolved))
+    return session
+  }
+
+  const resuming = cursor.id !== undefined || cursor.invalid
+  // Join before reading the store, so an event published meanwhile is queued, not missed.
+  const member = hub.join(untyped, options, resuming)
+  let replay: ReplayResult | undefined
+  if (resuming) {
+    try {
+      replay = await hub.store.replay(cursor.id)
+    } catch (error) {
+      hub.reportError(error)
+      if (!session.closed) comeBackLater(connection, untyped, resolved, 'error')
+      return session
+    }
+    if (session.closed) return session
+    headers[REPLAY_HEADER] = replay.lost ? 'lost' : 'complete'
+  }
+  connection.writeHead(200, headers)
+  let prelude = retryFrame(resolved)
+  if (replay?.lost) {
+    prelude += encodeEvent({
+      event: HISTORY_LOST_EVENT,
+      data: JSON.stringify({ lastEventId: cursor.id ?? null }),
+    })
+  }
+  session.start(prelude)
+  // The replay runs on while the caller goes on (a web runtime must get its Response before
+  // anything can drain); live events stay queued behind it until it is done.
+  if (resuming) hub.catchUp(member, replay?.events ?? []).catch((error) => hub.reportError(error))
+  return session
+}

@@ -1,0 +1,45 @@
+/**
+ * The events an application declares, by name, with the type of each event's data.
+ * Use it as the generic of sessions and hubs so `send('tick', { n: 1 })` is checked.
+ *
+ * @example
+ * ```ts
+ * type Events = { tick: { n: number }; notice: string }
+ * ```
+ */
+export type EventMap = Record<string, unknown>
+
+/** Fields shared by every message, whatever its event name. */
+export interface MessageFields {
+  /**
+   * The event id. The client sends the last id it saw back in `Last-Event-ID` when it
+   * reconnects. Must not contain CR, LF or NUL. Numbers must be non-negative safe integers.
+   * With a hub, ids are assigned by the store and this field is not used.
+   */
+  id?: string | number
+  /** Reconnection delay in milliseconds, a non-negative integer. */
+  retry?: number
+  /** A comment written before the event's fields. May span several lines. */
+  comment?: string
+}
+
+/**
+ * One message on the stream, typed against an {@link EventMap}: a named event with the data
+ * its name declares, or an unnamed (`message`) event.
+ */
+export type SseMessage<M extends EventMap = EventMap> =
+  | {
+      [K in keyof M & string]: MessageFields & {
+        /** The event name; the browser dispatches it to `addEventListener(name)`. */
+        event: K
+        /** The event data: strings are sent as text, anything else through the serializer. */
+        data?: M[K]
+      }
+    }[keyof M & string]
+  | (MessageFields & {
+      event?: undefined
+      data?: 'message' extends keyof M ? M['message'] : unknown
+    })
+
+/** Turns a non-string data value into the text sent on the wire. */
+export type Serializer = (data: unknown) => string

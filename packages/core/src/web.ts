@@ -1,0 +1,112 @@
+/**
+ * Streams as a web-standard `Response` from a Fetch `Request`: runs on Node 20+, Bun, Deno and
+ * edge runtimes.
+ * @module
+ */
+import { toBytes } from './bytes'
+import { type Connection, type OpenOptions, openSession } from './open'
+import type { Sink, SseSession } from './session'
+import type { EventMap } from './types'
+
+/** Options of {@link openWebStream}. */
+export interface WebStreamOptions<M extends EventMap = EventMap> extends OpenOptions<M> {
+  /** Headers to send with the stream (CORS, cookies...); the SSE headers are set over them. */
+  headers?: HeadersInit
+  /**
+   * Bytes the response body queues before `send` reports backpressure.
+   * @default 16384
+   */
+  highWaterMark?: number
+}
+
+/** A stream opened by {@link openWebStream}: return `response` from the handler, write to `session`. */
+export interface WebStream<M extends EventMap = EventMap> {
+  session: SseSession<M>
+  response: Response
+}
+
+/**
+ * Opens an event stream as a web `Response` whose body is a pull-based ReadableStream: writes
+ * report backpressure from `desiredSize`, and the session closes when the request's signal
+ * aborts or the body is cancelled.
+ *
+ * @example
+ * ```ts
+ * import { openWebStream } from '@sse/core/web'
+ *
+ * export default {
+ *   async fetch(request: Request) {
+ *     const { session, response } = await openWebStream(request)
+ *     session.send('hello', 'world')
+ *     return response
+ *   },
+ * }
+ * ```
+ */
+export async function openWebStream<M extends EventMap = EventMap>(
+  request: Request,
+  options: WebStreamOptions<M> = {},
+): Promise<WebStream<M>> {
+  const highWaterMark = options.highWaterMark ?? 16 * 1024
+  let session: SseSession | undefined
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  let done = false
+  const finish = () => {
+    done = true
+    session?.handleClose()
+  }
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => {
+        controller = c
+      },
+      pull: () => session?.handleDrain(),
+      cancel: finish,
+    },
+    { highWaterMark, size: (chunk) => chunk.byteLength },
+  )
+  const sink: Sink = {
+    write(chunk) {
+      if (done) return false
+      controller.enqueue(typeof chunk === 'string' ? toBytes(chunk) : chunk)
+      return (controller.desiredSize ?? 0) > 0
+    },
+    get bufferedBytes() {
+      return done ? 0 : highWaterMark - (controller.desiredSize ?? 0)
+    },
+    end() {
+      if (done) return
+      controller.close()
+      finish()
+    },
+    destroy() {
+      if (done) return
+      controller.error(new Error('SSE stream dropped'))
+      finish()
+    },
+  }
+  let head: ResponseInit | undefined
+  const connection: Connection = {
+    sink,
+    // The runtime owns connection-level headers; never set HTTP/1-only ones here (C04).
+    http2: true,
+    lastEventIdHeader: request.headers.get('last-event-id'),
+    url: request.url,
+    writeHead(status, sse) {
+      const headers = new Headers(options.headers)
+      for (const name in sse) headers.set(name, sse[name]!)
+      head = { status, headers }
+    },
+    attach(s) {
+      session = s
+      if (request.signal.aborted) finish()
+      else request.signal.addEventListener('abort', finish, { once: true })
+    },
+  }
+  const opened = await openSession<M>(connection, options)
+  // No head means the client left before the stream opened; nobody will read this response.
+  return { session: opened, response: new Response(head ? body : null, head ?? { status: 204 }) }
+}
+
+export type { OpenOptions } from './open'
+export type { SseSession } from './session'
