@@ -1,0 +1,3 @@
+import { sseProject } from '../../vitest.shared'
+
+export default sseProject('test-utils')
