@@ -1,3 +1,3 @@
-import { sseProject } from '../../vitest.shared'
+import { sseProject } from '../../vitest.shared.ts'
 
 export default sseProject('express')
