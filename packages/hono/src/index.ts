@@ -1,0 +1,148 @@
+/**
+ * `@sse/hono`: Server-Sent Events for Hono, with heartbeat, ids, resume and broadcast from
+ * `@sse/core`. On `@hono/node-server` it writes straight to the Node response; elsewhere (Bun,
+ * Deno, Workers, or `transport: 'web'`) it answers with a web `ReadableStream`.
+ * @module
+ */
+import { type EventMap, openSession, type SseSession } from '@sse/core'
+import { type NodeRequest, type NodeResponse, nodeConnection } from '@sse/core/node'
+import { openWebStream, type WebStreamOptions } from '@sse/core/web'
+import type { Context, Env, MiddlewareHandler } from 'hono'
+
+/** Options of {@link sse} and {@link sseMiddleware}: core's stream options plus these. */
+export interface SseOptions<M extends EventMap = EventMap> extends WebStreamOptions<M> {
+  /**
+   * `'auto'` writes straight to the Node response when the app is served by `@hono/node-server`
+   * (it puts the response in `c.env.outgoing`) and answers with a web `ReadableStream`
+   * everywhere else; `'web'` always uses the web stream.
+   * @default 'auto'
+   */
+  transport?: 'auto' | 'web'
+  /**
+   * Called when the callback throws or rejects; the stream is then closed.
+   * @default console.error
+   */
+  onError?: (error: unknown, c: Context) => void
+}
+
+/** Runs once the stream is open. The stream stays open after it returns: close it, or let the client leave. */
+export type SseCallback<M extends EventMap, C extends Context> = (
+  stream: SseSession<M>,
+  c: C,
+) => void | Promise<void>
+
+// What `@hono/node-server` (>= 1.13, 2.x) looks for to leave a response alone: the value of its
+// `RESPONSE_ALREADY_SENT`, spelled out so this module never imports Node-only code.
+const ALREADY_SENT = 'x-hono-already-sent'
+
+function nodeBindings(c: Context): { incoming: NodeRequest; outgoing: NodeResponse } | undefined {
+  const env = c.env as { incoming?: NodeRequest; outgoing?: NodeResponse } | undefined
+  const outgoing = env?.outgoing
+  if (env?.incoming && outgoing && typeof outgoing.writeHead === 'function') {
+    return { incoming: env.incoming, outgoing }
+  }
+  return undefined
+}
+
+function reportError(error: unknown): void {
+  console.error('[@sse/hono] stream callback failed:', error)
+}
+
+function run<M extends EventMap, C extends Context>(
+  session: SseSession<M>,
+  c: C,
+  callback: SseCallback<M, C> | undefined,
+  onError: (error: unknown, c: Context) => void,
+): void {
+  if (!callback || session.closed) return
+  Promise.resolve()
+    .then(() => callback(session, c))
+    .catch((error) => {
+      onError(error, c)
+      session.close('error')
+    })
+}
+
+/**
+ * Opens an event stream and returns the `Response` to return from the handler. Headers set
+ * before (`c.header()`, `hono/cors`, `secureHeaders`...) are kept. On `@hono/node-server` the
+ * stream opens once the middleware chain has finished, so headers that middleware adds after
+ * `await next()` are kept too; then `callback` runs.
+ *
+ * @example
+ * ```ts
+ * type Events = { tick: { n: number } }
+ * app.get('/events', (c) =>
+ *   sse<Events>(c, (stream) => {
+ *     let n = 0
+ *     const timer = setInterval(() => stream.send('tick', { n: n++ }), 1000)
+ *     stream.signal.addEventListener('abort', () => clearInterval(timer))
+ *   }),
+ * )
+ * ```
+ */
+export async function sse<M extends EventMap = EventMap, C extends Context = Context>(
+  c: C,
+  callback?: SseCallback<M, C>,
+  options: SseOptions<M> = {},
+): Promise<Response> {
+  const onError = options.onError ?? reportError
+  const node = options.transport === 'web' ? undefined : nodeBindings(c)
+  if (!node) {
+    // Reading `c.res` turns pending `c.header()` values into a response Hono merges into ours
+    // when the handler returns it, overwriting same-named headers: so the stream's own headers
+    // go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
+    const pending = c.res.headers
+    const { session, response } = await openWebStream<M>(c.req.raw, options)
+    response.headers.forEach((value, name) => name === 'set-cookie' || pending.set(name, value))
+    run(session, c, callback, onError)
+    return response
+  }
+  const { incoming, outgoing } = node
+  // Open after the middleware chain has unwound (its post-`next()` code runs in microtasks), so
+  // the head carries every header it set on `c.res`.
+  setImmediate(() => {
+    // The client left meanwhile (core's node connection would wait for a 'close' already
+    // emitted), or another response went out instead of ours.
+    // TODO(core): nodeConnection.attach should close the session when `res` is already closed.
+    if (outgoing.destroyed || outgoing.headersSent) return
+    // Core's node connection keeps headers already set on the response and sets its own over them.
+    const headers = new Headers(options.headers)
+    c.res.headers.forEach((value, name) => {
+      if (name === 'set-cookie') headers.append(name, value)
+      else if (!headers.has(name)) headers.set(name, value)
+    })
+    headers.delete(ALREADY_SENT)
+    headers.forEach((value, name) => name === 'set-cookie' || outgoing.setHeader(name, value))
+    const cookies = headers.getSetCookie()
+    if (cookies.length > 0) outgoing.setHeader('set-cookie', cookies)
+    openSession<M>(nodeConnection(incoming, outgoing), options).then(
+      (session) => run(session, c, callback, onError),
+      (error) => {
+        onError(error, c)
+        outgoing.destroy()
+      },
+    )
+  })
+  return c.newResponse(null, { headers: { [ALREADY_SENT]: 'true' } })
+}
+
+/**
+ * The middleware form of {@link sse}: a handler that opens a stream with `options` (or options
+ * computed from the context) and then runs `callback`, if any.
+ *
+ * @example
+ * ```ts
+ * const hub = createHub<Events>()
+ * app.get('/news', sseMiddleware({ hub, topics: ['news'] }))
+ * app.post('/news', async (c) => c.json({ id: await hub.publish('headline', await c.req.json()) }))
+ * ```
+ */
+export function sseMiddleware<M extends EventMap = EventMap, E extends Env = Env>(
+  options?: SseOptions<M> | ((c: Context<E>) => SseOptions<M> | Promise<SseOptions<M>>),
+  callback?: SseCallback<M, Context<E>>,
+): MiddlewareHandler<E> {
+  return async (c) => sse(c, callback, typeof options === 'function' ? await options(c) : options)
+}
+
+export type { EventMap, SseSession } from '@sse/core'
