@@ -258,6 +258,19 @@ describe.each(majors)('%s', (_name, Koa: KoaClass) => {
     expect(client.headers.vary).toMatch(/Origin/)
   })
 
+  it('lets server.close() complete after hub.shutdown() (C18)', async () => {
+    const hub = createHub({ heartbeat: false })
+    const app = new Koa()
+    app.use(sse({ hub }))
+    const { server, url } = await listen(app)
+    const streams = await Promise.all([open(url), open(url)])
+    await until(() => hub.size === 2)
+    await hub.shutdown({ grace: 2000, farewell: { event: 'bye' } })
+    await new Promise((resolve) => server.close(resolve))
+    await Promise.all(streams.map((s) => s.done))
+    for (const stream of streams) expect(stream.frames.at(-1)).toEqual({ event: 'bye', data: '' })
+  })
+
   it('streams over HTTP/2 with http2.createServer(app.callback()) (C04)', async () => {
     const app = new Koa()
     const errors: unknown[] = []
