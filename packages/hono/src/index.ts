@@ -94,7 +94,8 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     // go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
     const pending = c.res.headers
     const { session, response } = await openWebStream<M>(c.req.raw, options)
-    response.headers.forEach((value, name) => name === 'set-cookie' || pending.set(name, value))
+    for (const [name, value] of response.headers)
+      if (name !== 'set-cookie') pending.set(name, value)
     run(session, c, callback, onError)
     return response
   }
@@ -107,14 +108,13 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     // TODO(core): nodeConnection.attach should close the session when `res` is already closed.
     if (outgoing.destroyed || outgoing.headersSent) return
     // Core's node connection keeps headers already set on the response and sets its own over them.
-    const headers = new Headers(options.headers)
-    c.res.headers.forEach((value, name) => {
-      if (name === 'set-cookie') headers.append(name, value)
-      else if (!headers.has(name)) headers.set(name, value)
-    })
-    headers.delete(ALREADY_SENT)
-    headers.forEach((value, name) => name === 'set-cookie' || outgoing.setHeader(name, value))
-    const cookies = headers.getSetCookie()
+    const cookies: string[] = []
+    for (const source of [c.res.headers, new Headers(options.headers)]) {
+      for (const [name, value] of source) {
+        if (name === 'set-cookie') cookies.push(value)
+        else if (name !== ALREADY_SENT) outgoing.setHeader(name, value)
+      }
+    }
     if (cookies.length > 0) outgoing.setHeader('set-cookie', cookies)
     openSession<M>(nodeConnection(incoming, outgoing), options).then(
       (session) => run(session, c, callback, onError),
