@@ -1,0 +1,197 @@
+import { describe, expect, it, vi } from 'vitest'
+import { createHub } from '../src/hub'
+import { MemoryStore } from '../src/memory-store'
+import { openSession } from '../src/open'
+import type { EventInput, EventStore, ReplayResult, StoredEvent } from '../src/store'
+import { RecordingClient } from './sink'
+
+type Events = { tick: { n: number }; note: string }
+
+async function connect(
+  hub: ReturnType<typeof createHub<Events>>,
+  options: { topics?: string[]; key?: string; lastEventId?: string } = {},
+) {
+  const client = new RecordingClient(options.lastEventId)
+  const session = await openSession(client.connection(), { hub, ...options })
+  return { client, session }
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+describe('Hub', () => {
+  it('encodes a broadcast once: every subscriber gets the same bytes object', async () => {
+    const hub = createHub<Events>()
+    const a = await connect(hub)
+    const b = await connect(hub)
+    await hub.publish('tick', { n: 1 })
+    const last = (c: RecordingClient) => c.chunks.at(-1)
+    expect(last(a.client)).toBeInstanceOf(Uint8Array)
+    expect(last(a.client)).toBe(last(b.client))
+    expect(a.client.text).toMatch(/event: tick\nid: \S+\ndata: \{"n":1\}\n\n$/)
+  })
+
+  it('targets topics, keys and everyone', async () => {
+    const hub = createHub<Events>()
+    const news = await connect(hub, { topics: ['news'] })
+    const alice = await connect(hub, { topics: ['news'], key: 'alice' })
+    const bob = await connect(hub, { key: 'bob' })
+    await hub.publish('note', 'all')
+    await hub.publish('note', 'news', { topic: 'news' })
+    await hub.publish('note', 'alice', { key: 'alice' })
+    await hub.publish('note', 'news for alice', { topic: 'news', key: 'alice' })
+    await hub.publish('note', 'sports', { topic: 'sports' })
+    const notes = (c: RecordingClient) => [...c.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1])
+    expect(notes(news.client)).toEqual(['all', 'news'])
+    expect(notes(alice.client)).toEqual(['all', 'news', 'alice', 'news for alice'])
+    expect(notes(bob.client)).toEqual(['all'])
+  })
+
+  it('validates synchronously, before anything reaches the store', async () => {
+    const store = new MemoryStore()
+    const hub = createHub<Events>({ store, maxEventBytes: 100 })
+    expect(() => hub.publish({ event: 'a\nb' as 'note', data: 'x' })).toThrow(/"event"/)
+    expect(() => hub.publish({ data: 'x', id: '1' })).toThrow(/"id"/)
+    expect(() => hub.publish({ data: 'x', retry: 1 })).toThrow(/"retry"/)
+    expect(() => hub.publish({ data: 1n })).toThrow(/"data"/)
+    expect(() => hub.publish('note', 'x'.repeat(101))).toThrow(RangeError)
+    expect(() => hub.publish('note', 'é'.repeat(51))).toThrow(RangeError)
+    expect(() => hub.publish('note', 'x', { topic: 1 as unknown as string })).toThrow(/"topic"/)
+    expect(store.size).toBe(0)
+    await expect(hub.publish('note', 'é'.repeat(50))).resolves.toMatch(/-1$/)
+  })
+
+  it('removes a session from every index when it closes, and runs cleanup once', async () => {
+    const hub = createHub<Events>()
+    const { client, session } = await connect(hub, { topics: ['a', 'b'], key: 'k' })
+    const onAbort = vi.fn()
+    session.signal.addEventListener('abort', onAbort)
+    expect(hub.size).toBe(1)
+    client.leave()
+    client.leave()
+    session.close()
+    expect(hub.size).toBe(0)
+    expect(onAbort).toHaveBeenCalledTimes(1)
+    expect(session.closeReason).toBe('client')
+    expect(session.send('tick', { n: 1 })).toBe(false)
+    await hub.publish('note', 'after', { topic: 'a' })
+    expect(client.text).not.toContain('after')
+  })
+
+  it('replays after the cursor, then goes live, with no gap and no duplicate (C20)', async () => {
+    const hub = createHub<Events>()
+    const ids: string[] = []
+    for (let n = 0; n < 10; n++) ids.push(await hub.publish('tick', { n }))
+    const { client } = await connect(hub, { lastEventId: ids[3] })
+    await hub.publish('tick', { n: 10 })
+    await flush()
+    expect(client.head?.headers['SSE-Replay']).toBe('complete')
+    expect(client.ids).toEqual([...ids.slice(4), expect.any(String)])
+  })
+
+  it('reports an unknown cursor with the history-lost event and header (C21)', async () => {
+    const hub = createHub<Events>()
+    await hub.publish('tick', { n: 0 })
+    const { client } = await connect(hub, { lastEventId: 'gone-1' })
+    await flush()
+    expect(client.head?.headers['SSE-Replay']).toBe('lost')
+    expect(client.text).toContain('event: history-lost\ndata: {"lastEventId":"gone-1"}\n\n')
+    expect(client.ids).toHaveLength(1)
+  })
+
+  it('waits for the client to drain during a long replay, queueing live events behind it', async () => {
+    const hub = createHub<Events>({ maxBufferedBytes: 1 << 20 })
+    const first = await hub.publish('note', 'start')
+    for (let n = 0; n < 200; n++) await hub.publish('note', 'x'.repeat(1000))
+    const client = new RecordingClient(first)
+    client.paused = true
+    const opened = openSession(client.connection(), { hub })
+    await opened
+    await flush()
+    const before = client.ids.length
+    expect(before).toBeGreaterThan(0)
+    expect(before).toBeLessThan(200)
+    await hub.publish('note', 'live')
+    client.resume()
+    for (let i = 0; i < 50 && client.ids.length < 201; i++) {
+      client.resume()
+      await flush()
+    }
+    expect(client.ids).toHaveLength(201)
+    expect(client.text.endsWith('data: live\n\n')).toBe(true)
+  })
+
+  it('deduplicates live events a lagging store feed delivers after the replay', async () => {
+    // A store whose live feed is late (as a Redis reader can be): events come back through
+    // subscribe() only when released, after replay() has already returned them.
+    const inner = new MemoryStore()
+    const held: StoredEvent[] = []
+    let listener: (e: StoredEvent) => void = () => {}
+    const lagging: EventStore = {
+      append: (input: EventInput) => {
+        const stored = inner.append(input)
+        held.push(stored)
+        return stored
+      },
+      replay: (after): ReplayResult => inner.replay(after),
+      subscribe: (l) => {
+        listener = l
+        return () => {}
+      },
+      compare: (a, b) => inner.compare(a, b),
+    }
+    const hub = createHub<Events>({ store: lagging })
+    const cursor = await hub.publish('tick', { n: 0 })
+    await hub.publish('tick', { n: 1 })
+    await hub.publish('tick', { n: 2 })
+    const { client } = await connect(hub, { lastEventId: cursor })
+    await flush()
+    expect(client.ids).toHaveLength(2)
+    await hub.publish('tick', { n: 3 })
+    for (const e of held.splice(0)) listener(e)
+    expect(client.ids).toHaveLength(3)
+    expect(new Set(client.ids).size).toBe(3)
+  })
+
+  it('refuses streams during shutdown with a retry, and ends open ones after a farewell', async () => {
+    const hub = createHub<Events>({ retry: 2000 })
+    const { client, session } = await connect(hub)
+    const done = hub.shutdown({ grace: 1000, farewell: { event: 'note', data: 'bye' } })
+    expect(session.closeReason).toBe('shutdown')
+    expect(client.text).toContain('event: note\ndata: bye\n\n')
+    expect(client.ended).toBe(true)
+    await done
+    const late = await connect(hub)
+    expect(late.client.head?.status).toBe(200)
+    expect(late.client.head?.headers['Retry-After']).toBe('2')
+    expect(late.client.text).toBe('retry: 2000\n\n')
+    expect(late.client.ended).toBe(true)
+    expect(late.session.closed).toBe(true)
+  })
+
+  it('drops connections that have not flushed within the grace period', async () => {
+    const hub = createHub<Events>()
+    const { client } = await connect(hub)
+    client.end = () => {
+      client.ended = true // never finishes: a client that stopped reading
+    }
+    const started = Date.now()
+    await hub.shutdown({ grace: 50 })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45)
+    expect(client.destroyed).toBe(true)
+  })
+
+  it('tells the client to retry later when the store fails, and reports it', async () => {
+    const onError = vi.fn()
+    const store = new MemoryStore()
+    store.replay = () => {
+      throw new Error('store down')
+    }
+    const hub = createHub<Events>({ store, onError })
+    const { client, session } = await connect(hub, { lastEventId: 'x-1' })
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'store down' }))
+    expect(client.head?.status).toBe(200)
+    expect(client.head?.headers['Retry-After']).toBe('3')
+    expect(session.closeReason).toBe('error')
+    expect(hub.size).toBe(0)
+  })
+})

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest'
+import { openSession } from '../src/open'
+import { ticker } from '../src/ticker'
+import { RecordingClient } from './sink'
+
+type Events = { tick: { n: number } }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function open(options: Parameters<typeof openSession<Events>>[1] = {}) {
+  const client = new RecordingClient()
+  const session = await openSession<Events>(client.connection(), options)
+  return { client, session }
+}
+
+describe('SseSession', () => {
+  it('writes the head and a retry frame at once (C01-C03)', async () => {
+    const { client } = await open({ retry: 1500 })
+    expect(client.head).toEqual({
+      status: 200,
+      headers: {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        'X-Accel-Buffering': 'no',
+        Connection: 'keep-alive',
+      },
+    })
+    expect(client.text).toBe('retry: 1500\n\n')
+  })
+
+  it('opens with a comment when retry is off, and jitters retry within its bound', async () => {
+    expect((await open({ retry: false })).client.text).toBe(':\n\n')
+    for (let i = 0; i < 20; i++) {
+      const retry = Number((await open({ retry: 1000, retryJitter: 0.5 })).client.text.slice(7))
+      expect(retry).toBeGreaterThanOrEqual(1000)
+      expect(retry).toBeLessThan(1500)
+    }
+  })
+
+  it('types send against the event map and throws TypeError before writing', async () => {
+    const { client, session } = await open()
+    expect(session.send('tick', { n: 1 })).toBe(true)
+    // @ts-expect-error: data must match the declared event
+    session.send('tick', { n: 'x' })
+    const before = client.text
+    expect(() => session.send({ event: 'tick', data: { n: 1 }, id: 'a\nb' })).toThrow(/"id"/)
+    expect(client.text).toBe(before)
+  })
+
+  it('sends heartbeats only after the idle interval, and writes postpone them (C15)', async () => {
+    const { client, session } = await open({ heartbeat: 80, retry: false })
+    const heartbeats = () => client.text.split(':\n\n').length - 2
+    for (let i = 0; i < 6; i++) {
+      await sleep(30)
+      session.send('tick', { n: i })
+    }
+    expect(heartbeats()).toBe(0)
+    await sleep(300)
+    expect(heartbeats()).toBeGreaterThanOrEqual(2)
+    session.close()
+  })
+
+  it('ends the stream after its lifetime, shortened by at most the jitter', async () => {
+    const { session } = await open({ maxLifetime: 150, lifetimeJitter: 0.2, heartbeat: false })
+    await sleep(100)
+    expect(session.closed).toBe(false)
+    await sleep(200)
+    expect(session.closeReason).toBe('lifetime')
+  })
+
+  it('drops a client whose queue goes over maxBufferedBytes, and only then (C23)', async () => {
+    const { client, session } = await open({ maxBufferedBytes: 64 * 1024 })
+    client.paused = true
+    let sent = 0
+    while (!session.closed && sent < 10_000) {
+      session.send('tick', { n: sent++ })
+    }
+    expect(session.closeReason).toBe('slow-consumer')
+    expect(client.destroyed).toBe(true)
+    expect(client.queued).toBeGreaterThan(64 * 1024)
+    expect(client.queued).toBeLessThan(64 * 1024 + 100)
+  })
+
+  it('drain() resolves on drain and on close, never hangs', async () => {
+    const { client, session } = await open()
+    client.paused = true
+    client.highWaterMark = 10
+    expect(session.send('tick', { n: 1 })).toBe(false)
+    let drained = false
+    const waiting = session.drain().then(() => {
+      drained = true
+    })
+    await sleep(5)
+    expect(drained).toBe(false)
+    client.resume()
+    await waiting
+    client.paused = true
+    session.send('tick', { n: 2 })
+    const again = session.drain()
+    client.leave()
+    await again
+  })
+
+  it('pipes an async generator with backpressure and stops it when the client leaves (C24)', async () => {
+    const { client, session } = await open()
+    client.paused = true
+    client.highWaterMark = 200
+    let produced = 0
+    let finalized = 0
+    async function* numbers() {
+      try {
+        for (;;) yield { event: 'tick' as const, data: { n: produced++ } }
+      } finally {
+        finalized++
+      }
+    }
+    const piping = session.pipe(numbers())
+    await sleep(20)
+    expect(produced).toBeLessThan(20)
+    // The client reads once, then stalls again: the generator moves on by about one window.
+    client.resume()
+    client.paused = true
+    await sleep(5)
+    expect(produced).toBeLessThan(40)
+    client.leave()
+    await piping
+    await sleep(5)
+    expect(finalized).toBe(1)
+    expect(session.closeReason).toBe('client')
+  })
+
+  it('closes the stream when a piped source ends or fails', async () => {
+    const done = await open()
+    await done.session.pipe(
+      (async function* () {
+        yield 'a'
+        yield 'b'
+      })(),
+    )
+    expect(done.client.text).toContain('data: a\n\ndata: b\n\n')
+    expect(done.session.closeReason).toBe('server')
+    const failing = await open()
+    const error = new Error('source broke')
+    await expect(
+      failing.session.pipe(
+        (async function* () {
+          yield 'a'
+          throw error
+        })(),
+      ),
+    ).rejects.toBe(error)
+    expect(failing.session.closeReason).toBe('error')
+  })
+
+  it('cancels a ReadableStream source when the client leaves (C24)', async () => {
+    const { client, session } = await open()
+    let cancelled = false
+    const source = new ReadableStream<string>({
+      pull: (controller) =>
+        new Promise((resolve) =>
+          setTimeout(() => resolve(cancelled || controller.enqueue('x')), 5),
+        ),
+      cancel: () => {
+        cancelled = true
+      },
+    })
+    const piping = session.pipe(source)
+    await sleep(30)
+    client.leave()
+    await piping
+    await sleep(5)
+    expect(cancelled).toBe(true)
+  })
+
+  it('leaves no timer behind once every session is closed', async () => {
+    const before = ticker.size
+    const sessions = await Promise.all(Array.from({ length: 50 }, () => open({ heartbeat: 50 })))
+    expect(ticker.size).toBe(before + 50)
+    for (const { client } of sessions) client.leave()
+    expect(ticker.size).toBe(before)
+  })
+})

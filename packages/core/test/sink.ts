@@ -1,0 +1,81 @@
+import type { Bytes } from '../src/bytes'
+import type { Connection } from '../src/open'
+import type { Sink, SseSession } from '../src/session'
+
+/**
+ * An in-process client for unit tests of session and hub logic: it records every chunk and
+ * can play a slow reader. Over-the-wire behaviour is covered by the conformance suite.
+ */
+export class RecordingClient implements Sink {
+  chunks: (string | Bytes)[] = []
+  head: { status: number; headers: Record<string, string> } | undefined
+  ended = false
+  destroyed = false
+  /** Bytes queued while `paused`; write() reports backpressure above `highWaterMark`. */
+  queued = 0
+  paused = false
+  highWaterMark = 16 * 1024
+  session: SseSession | undefined
+  readonly #decoder = new TextDecoder()
+
+  constructor(
+    readonly lastEventId?: string,
+    readonly url = '/events',
+  ) {}
+
+  get bufferedBytes(): number {
+    return this.queued
+  }
+
+  write(chunk: string | Bytes): boolean {
+    this.chunks.push(chunk)
+    if (this.paused) this.queued += typeof chunk === 'string' ? chunk.length : chunk.byteLength
+    return this.queued < this.highWaterMark
+  }
+
+  end(): void {
+    this.ended = true
+    queueMicrotask(() => this.session?.handleClose())
+  }
+
+  destroy(): void {
+    this.destroyed = true
+    queueMicrotask(() => this.session?.handleClose())
+  }
+
+  /** The client reads everything queued. */
+  resume(): void {
+    this.paused = false
+    this.queued = 0
+    this.session?.handleDrain()
+  }
+
+  /** The client goes away. */
+  leave(): void {
+    this.session?.handleClose()
+  }
+
+  get text(): string {
+    return this.chunks.map((c) => (typeof c === 'string' ? c : this.#decoder.decode(c))).join('')
+  }
+
+  /** Ids of the events received, in order. */
+  get ids(): string[] {
+    return [...this.text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]!)
+  }
+
+  connection(): Connection {
+    return {
+      sink: this,
+      http2: false,
+      lastEventIdHeader: this.lastEventId,
+      url: this.url,
+      writeHead: (status, headers) => {
+        this.head = { status, headers }
+      },
+      attach: (session) => {
+        this.session = session
+      },
+    }
+  }
+}
