@@ -1,0 +1,57 @@
+import type { Request, RequestHandler } from 'express'
+// TODO: import from '@sse/test-utils' once its index exports the target types.
+import type { ConformanceTarget, RequestInfo, StreamScenario } from '../../test-utils/src/target'
+import { sse } from '../src/index'
+import { type ExpressFactory, listen, stop } from './helpers'
+
+/** How the target mounts the adapter: `sse(options)` then a handler, or `sse(options, handler)`. */
+export type Form = 'middleware' | 'handler'
+
+function requestInfo(req: Request): RequestInfo {
+  return { url: req.originalUrl, headers: req.headers }
+}
+
+function appFor(express: ExpressFactory, scenario: StreamScenario, form: Form) {
+  const app = express()
+  app.use((_req, res, next) => {
+    res.set('X-Preset', 'kept')
+    next()
+  })
+  const options = (req: Request) => scenario.options?.(requestInfo(req)) ?? {}
+  const refuse: RequestHandler = (req, res, next) => {
+    const refusal = scenario.refuse?.(requestInfo(req))
+    if (!refusal) return next()
+    res.status(refusal.status).send(refusal.body ?? '')
+  }
+  if (form === 'handler') {
+    app.get(
+      '/events',
+      refuse,
+      sse(options, (req, res) => scenario.onOpen?.(res.sse, requestInfo(req))),
+    )
+  } else {
+    app.get('/events', refuse, sse(options), (req, res) =>
+      scenario.onOpen?.(res.sse, requestInfo(req)),
+    )
+  }
+  return app
+}
+
+/**
+ * The Express adapter as a conformance target: `sse()` on `app.get('/events')` behind a refusing
+ * middleware, with `X-Preset` set by an earlier middleware through `res.set()`, over node:http.
+ * Express has no HTTP/2 of its own (see the README), so there is no h2 variant.
+ */
+export function expressTarget(
+  name: string,
+  express: ExpressFactory,
+  form: Form = 'middleware',
+): ConformanceTarget {
+  return {
+    name,
+    async start(scenario) {
+      const { server, url } = await listen(appFor(express, scenario, form))
+      return { url, http2: false, server, close: () => stop(server) }
+    },
+  }
+}
