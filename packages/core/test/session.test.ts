@@ -157,8 +157,11 @@ describe('SseSession', () => {
     let cancelled = false
     const source = new ReadableStream<string>({
       pull: (controller) =>
-        new Promise((resolve) =>
-          setTimeout(() => resolve(cancelled || controller.enqueue('x')), 5),
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            if (!cancelled) controller.enqueue('x')
+            resolve()
+          }, 5),
         ),
       cancel: () => {
         cancelled = true
