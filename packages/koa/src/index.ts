@@ -30,9 +30,20 @@ export interface SseOptions<M extends EventMap = EventMap> extends OpenOptions<M
  * example to pick topics or a key from `ctx.state.user`). A throw or rejection here happens
  * before the stream opens, so Koa answers it the usual way.
  */
-export type SseOptionsInput<M extends EventMap = EventMap, StateT = DefaultState> =
+export type SseOptionsInput<M extends EventMap = EventMap> =
   | SseOptions<M>
-  | ((ctx: ParameterizedContext<StateT>) => SseOptions<M> | Promise<SseOptions<M>>)
+  | ((ctx: ParameterizedContext) => SseOptions<M> | Promise<SseOptions<M>>)
+
+/**
+ * The middleware returned by {@link sse}: it gives the middleware after it `ctx.sse`. Its
+ * `_name` is what Koa's debug output shows; being more than a bare function type also keeps
+ * TypeScript (5.x) from inferring `sse()` as a generic function inside `router.get(...)`, which
+ * would leave inline middleware placed before it without a typed `ctx`.
+ */
+export type SseMiddleware<M extends EventMap = EventMap> = Middleware<
+  DefaultState,
+  SseContext<M>
+> & { readonly _name: string }
 
 function fromConnection(ctx: ParameterizedContext, error: unknown): boolean {
   const stream = (ctx.res as unknown as Http2ServerResponse).stream
@@ -50,7 +61,7 @@ function fromConnection(ctx: ParameterizedContext, error: unknown): boolean {
  * after `retry`) and is rethrown for Koa's usual error reporting (`app.on('error')`); Koa sends
  * no 500 on a response already under way.
  *
- * @typeParam M - the application's event map, which types `ctx.sse.send`.
+ * @typeParam M - the application's event map, which types `ctx.sse.send`; inferred from `hub`.
  * @param options - stream options, or a function of `ctx` returning them. See {@link SseOptions}.
  * @example
  * ```ts
@@ -69,10 +80,10 @@ function fromConnection(ctx: ParameterizedContext, error: unknown): boolean {
  * setInterval(() => hub.publish('tick', { n: Date.now() }, { topic: 'clock' }), 1000)
  * ```
  */
-export function sse<M extends EventMap = EventMap, StateT = DefaultState>(
-  options: SseOptionsInput<M, StateT> = {},
-): Middleware<StateT, SseContext<M>> {
-  return async (ctx, next) => {
+export function sse<M extends EventMap = EventMap>(
+  options: SseOptionsInput<M> = {},
+): SseMiddleware<M> {
+  const middleware: Middleware<DefaultState, SseContext<M>> = async (ctx, next) => {
     const resolved = typeof options === 'function' ? await options(ctx) : options
     const report = ctx.onerror
     // Koa passes the socket's own error (ECONNRESET when a client vanishes) to ctx.onerror, which
@@ -100,6 +111,7 @@ export function sse<M extends EventMap = EventMap, StateT = DefaultState>(
       throw error
     }
   }
+  return Object.assign(middleware, { _name: 'sse' })
 }
 
 export type { EventMap, SseSession } from '@sse/core'

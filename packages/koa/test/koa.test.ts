@@ -152,10 +152,10 @@ describe.each(majors)('%s', (_name, Koa: KoaClass) => {
     app.on('error', (error) => errors.push(error))
     app.use(sse({ retry: -1 }))
     const client = await open(await serve(app))
+    // Without the adapter ending it, this response would hang (Koa does not touch a sent head).
     await client.done
     expect(errors).toHaveLength(1)
     expect(errors[0]).toBeInstanceOf(TypeError)
-    expect(client.text).not.toContain('Internal Server Error')
   })
 
   it('ends only the stream whose handler throws after it opened; Koa sends no 500', async () => {
