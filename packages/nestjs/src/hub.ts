@@ -1,0 +1,119 @@
+import type { MessageEvent } from '@nestjs/common'
+import {
+  type EventMap,
+  Hub,
+  type HubOptions,
+  type Membership,
+  type OpenOptions,
+  type SseSession,
+} from '@sse/core'
+import { Observable } from 'rxjs'
+
+/** Options of `SseModule.forRoot()`: the hub's store and limits, and defaults for every stream. */
+export interface SseModuleOptions extends HubOptions {
+  /**
+   * The query parameter read as the resume cursor when there is no `Last-Event-ID` header;
+   * `false` ignores the query string.
+   * @default 'lastEventId'
+   */
+  cursorParam?: OpenOptions['cursorParam']
+  /**
+   * How long open streams get to flush when the application closes, in milliseconds; then their
+   * connections are dropped so that `app.close()` completes.
+   * @default 5000
+   */
+  shutdownGrace?: number
+}
+
+/**
+ * The live events of a hub that match a membership, as an Observable of Nest `MessageEvent`s
+ * (`data` is the stored text, `id` the store's id). Returned from an `@SseStream()` handler as
+ * it is, it does more: the stream joins the hub, so a reconnecting client first gets the events
+ * it missed (from its `Last-Event-ID`) and then the live ones, with no gap and no duplicate.
+ */
+export class HubObservable<M extends EventMap = EventMap> extends Observable<MessageEvent> {
+  /**
+   * @param hub - the hub whose events to follow
+   * @param membership - the topics and key to follow
+   */
+  constructor(
+    readonly hub: Hub<M>,
+    readonly membership: Membership = {},
+  ) {
+    const topics = new Set(membership.topics)
+    super((subscriber) =>
+      hub.store.subscribe((event) => {
+        // TODO(core): a `hub.matches(membership, event)` (or `hub.subscribe`) would keep this
+        // targeting rule, a copy of the hub's own, in core only.
+        if (event.topic !== undefined && !topics.has(event.topic)) return
+        if (event.key !== undefined && event.key !== membership.key) return
+        subscriber.next({ id: event.id, type: event.event, data: event.data })
+      }),
+    )
+  }
+}
+
+/**
+ * The application's hub, injectable anywhere once `SseModule` is imported: publish events
+ * (stored, so they get ids and can be replayed) to every stream, a topic, or a key, and
+ * subscribe to them as Observables.
+ *
+ * @typeParam M - the application's event map, which types `publish`.
+ * @example
+ * ```ts
+ * @Controller('chat')
+ * export class ChatController {
+ *   constructor(private readonly hub: SseHub) {}
+ *
+ *   @SseStream(':room')
+ *   stream(@Param('room') room: string) {
+ *     return this.hub.subscribe({ topics: [room] })
+ *   }
+ *
+ *   @Post(':room')
+ *   async post(@Param('room') room: string, @Body() body: { text: string }) {
+ *     return { id: await this.hub.publish('message', body, { topic: room }) }
+ *   }
+ * }
+ * ```
+ */
+export class SseHub<M extends EventMap = EventMap> extends Hub<M> {
+  readonly #streams = new Set<SseSession>()
+  readonly #grace: number
+
+  constructor(options: SseModuleOptions = {}) {
+    const { cursorParam: _, shutdownGrace, ...hubOptions } = options
+    super(hubOptions)
+    this.#grace = shutdownGrace ?? 5000
+  }
+
+  /**
+   * The events published to these topics (and to everyone, and to this key). Return it from an
+   * `@SseStream()` handler to get replay then live; subscribe to it anywhere else for live events.
+   */
+  subscribe(membership: Membership = {}): HubObservable<M> {
+    return new HubObservable(this, membership)
+  }
+
+  /** Follows a stream opened by an `@SseStream()` route so that shutdown ends it. @internal */
+  track(session: SseSession): void {
+    this.#streams.add(session)
+    session.signal.addEventListener('abort', () => this.#streams.delete(session), { once: true })
+  }
+
+  /** Ends every stream before Nest closes the HTTP server, so `app.close()` never hangs (C18). */
+  async beforeApplicationShutdown(): Promise<void> {
+    // TODO(core): streams that do not join the hub (per-client Observables) still need its
+    // shutdown; a membership that receives no broadcasts would let `hub.shutdown()` cover them.
+    const others = [...this.#streams]
+    for (const session of others) session.close('shutdown')
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#grace)
+    })
+    const released = Promise.all(others.map((session) => session.released()))
+    await Promise.all([this.shutdown({ grace: this.#grace }), Promise.race([released, grace])])
+    clearTimeout(timer)
+    for (const session of others) session.destroy()
+  }
+}

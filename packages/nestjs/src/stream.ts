@@ -1,0 +1,240 @@
+import {
+  type CallHandler,
+  createParamDecorator,
+  type ExecutionContext,
+  Get,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type MessageEvent,
+  type NestInterceptor,
+  Optional,
+  Res,
+  SetMetadata,
+  UseInterceptors,
+  applyDecorators,
+} from '@nestjs/common'
+import { type OpenOptions, readCursor, type SseMessage, type SseSession } from '@sse/core'
+import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
+import { from, isObservable, Observable, type Unsubscribable } from 'rxjs'
+import { HubObservable, SseHub, type SseModuleOptions } from './hub'
+import { SSE_MODULE_OPTIONS } from './module'
+
+/** The event sent when the handler's source fails after the stream opened; then the stream ends. */
+export const SSE_ERROR_EVENT = 'stream-error'
+
+/** Options of one `@SseStream()` route, over the module's: session options, hub, topics, key. */
+export type SseRouteOptions = OpenOptions
+
+/** What an `@SseStream()` handler may return (or resolve to). */
+export type SseSource =
+  | Observable<MessageEvent | string>
+  | AsyncIterable<MessageEvent | string>
+  | ((session: SseSession) => void | Promise<void>)
+  | undefined
+
+const ROUTE = Symbol('sse:route')
+
+type Handler = (...args: unknown[]) => unknown
+type FrameworkReply = { raw?: NodeResponse; hijack?: () => void; getHeaders?: () => object }
+
+/**
+ * Wraps the handler so that its result reaches the interceptor as one value, after guards,
+ * pipes and the handler itself ran, and makes Nest leave the response alone (as with `@Res()`).
+ */
+const takeOverResponse: MethodDecorator = (target, key, descriptor) => {
+  const original = descriptor.value as unknown as Handler
+  const paramtypes = Reflect.getMetadata('design:paramtypes', target, key) as unknown[] | undefined
+  const arity = Math.max(original.length, paramtypes?.length ?? 0)
+  const handler = function (this: unknown, ...args: unknown[]) {
+    return from(Promise.resolve(original.apply(this, args.slice(0, arity))))
+  }
+  for (const name of Reflect.getOwnMetadataKeys(original)) {
+    Reflect.defineMetadata(name, Reflect.getOwnMetadata(name, original), handler)
+  }
+  Object.defineProperty(handler, 'name', { value: original.name })
+  descriptor.value = handler as typeof descriptor.value
+  Res()(target, key, arity)
+}
+
+function toMessage(event: MessageEvent | string): SseMessage {
+  if (typeof event === 'string') return { data: event }
+  const { type, data, id, retry, comment } = event
+  return { event: type, data, id, retry, comment }
+}
+
+/**
+ * Makes the route a `GET` event stream with heartbeat, store-assigned ids, resume and flow
+ * control from `@sse/core`. Guards, pipes and exception filters run before the stream opens. The
+ * handler returns an Observable (or async iterable, ReadableStream) of Nest `MessageEvent`s,
+ * `hub.subscribe(...)` for a resumable broadcast, or a function that gets the open session.
+ *
+ * @param path - the route path, as for `@Get()`
+ * @param options - route options over the module's, or a function of the request returning them
+ * @example
+ * ```ts
+ * @SseStream('clock', { heartbeat: 10_000 })
+ * clock(): Observable<MessageEvent> {
+ *   return interval(1000).pipe(map((n) => ({ type: 'tick', data: { n } })))
+ * }
+ * ```
+ */
+export function SseStream<Req = unknown>(
+  path?: string | string[],
+  options?: SseRouteOptions | ((request: Req) => SseRouteOptions),
+): MethodDecorator {
+  return applyDecorators(
+    takeOverResponse,
+    Get(path),
+    SetMetadata(ROUTE, options ?? {}),
+    UseInterceptors(SseInterceptor),
+  )
+}
+
+/**
+ * Parameter decorator: the valid `Last-Event-ID` the client sent (header, else the query
+ * parameter), or undefined. Malformed or overlong values read as undefined.
+ *
+ * @example `events(@LastEventId() lastEventId?: string)`
+ */
+export const LastEventId = createParamDecorator(
+  (param: string | false | undefined, context: ExecutionContext): string | undefined => {
+    const request = context.switchToHttp().getRequest<{ raw?: NodeRequest } & NodeRequest>()
+    const raw = request.raw ?? request
+    return readCursor(raw.headers['last-event-id'], raw.url, param).id
+  },
+)
+
+/**
+ * Opens the stream of an `@SseStream()` route on the raw Node response (hijacking Fastify's
+ * reply) and feeds it from what the handler returned. Applied by `@SseStream()`.
+ */
+@Injectable()
+export class SseInterceptor implements NestInterceptor {
+  readonly #logger = new Logger('SseStream')
+
+  constructor(
+    @Optional() private readonly hub?: SseHub,
+    @Optional() @Inject(SSE_MODULE_OPTIONS) private readonly options: SseModuleOptions = {},
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp()
+    const request = http.getRequest()
+    const reply = http.getResponse<FrameworkReply>()
+    const route = Reflect.getMetadata(ROUTE, context.getHandler())
+    return new Observable((done) => {
+      const gone = new AbortController()
+      const end = () => {
+        done.next(undefined)
+        done.complete()
+      }
+      const handled = next.handle().subscribe({
+        next: (result) => {
+          this.#open(request, reply, route, result as SseSource, gone.signal, end).catch((error) =>
+            done.error(error),
+          )
+        },
+        error: (error) => done.error(error),
+      })
+      return () => {
+        handled.unsubscribe()
+        gone.abort()
+      }
+    })
+  }
+
+  async #open(
+    request: { raw?: NodeRequest } & NodeRequest,
+    reply: FrameworkReply,
+    route: SseRouteOptions | ((request: unknown) => SseRouteOptions),
+    result: SseSource,
+    gone: AbortSignal,
+    end: () => void,
+  ): Promise<void> {
+    const joins = result instanceof HubObservable
+    if (result != null && !joins && !isSource(result)) {
+      throw new TypeError('An @SseStream() handler must return an Observable, an async iterable, a ReadableStream or a function')
+    }
+    const res = (reply.raw ?? reply) as NodeResponse
+    if (reply.raw) {
+      // Fastify keeps reply.header() values (CORS, @Header()) on the reply until it sends; the
+      // stream is written to the raw response, so they move there before Fastify lets go.
+      for (const [name, value] of Object.entries(reply.getHeaders?.() ?? {})) {
+        if (value !== undefined) res.setHeader(name, value)
+      }
+      reply.hijack?.()
+    }
+    const options: OpenOptions = {
+      ...this.options,
+      ...(typeof route === 'function' ? route(request) : route),
+    }
+    if (joins) Object.assign(options, { hub: result.hub }, result.membership)
+    const session = (await openNodeStream(request.raw ?? request, res, options)) as SseSession
+    // TODO(core): a response that closed while the handler ran never emits 'close' again, so the
+    // connection cannot tell the session; check here until `nodeConnection` does.
+    if (gone.aborted || res.destroyed) session.destroy()
+    if (session.closed) return end()
+    let source: Unsubscribable | undefined
+    const fail = (error: unknown) => this.#fail(session, error)
+    session.signal.addEventListener(
+      'abort',
+      () => {
+        source?.unsubscribe()
+        end()
+      },
+      { once: true },
+    )
+    gone.addEventListener('abort', () => session.close(), { once: true })
+    this.hub?.track(session)
+    if (joins || result == null) return
+    if (typeof result === 'function') {
+      Promise.resolve()
+        .then(() => result(session))
+        .catch(fail)
+    } else if (isObservable(result)) {
+      const subscription = result.subscribe({
+        next: (event) => {
+          try {
+            session.send(toMessage(event))
+          } catch (error) {
+            fail(error)
+          }
+        },
+        error: fail,
+        complete: () => session.close(),
+      })
+      if (session.closed) subscription.unsubscribe()
+      else source = subscription
+    } else {
+      // TODO(core): pipe() closes the stream before it rejects, leaving no room for the error
+      // event; catching the source's failure here keeps it until pipe() has an onError hook.
+      void session.pipe(guard(result, fail), { map: toMessage })
+    }
+  }
+
+  /** Tells the client the stream failed with a {@link SSE_ERROR_EVENT} event, then ends it. */
+  #fail(session: SseSession, error: unknown): void {
+    const known = error instanceof HttpException
+    if (!known) this.#logger.error(error)
+    if (session.closed) return
+    const statusCode = known ? error.getStatus() : 500
+    const message = known ? error.message : 'Internal server error'
+    session.send({ event: SSE_ERROR_EVENT, data: JSON.stringify({ statusCode, message }) })
+    session.close('error')
+  }
+}
+
+function isSource(value: object): boolean {
+  // Node's ReadableStream is async-iterable too.
+  return typeof value === 'function' || isObservable(value) || Symbol.asyncIterator in value
+}
+
+async function* guard<T>(source: AsyncIterable<T>, fail: (error: unknown) => void) {
+  try {
+    yield* source
+  } catch (error) {
+    fail(error)
+  }
+}
