@@ -1,0 +1,96 @@
+import type { SseSession } from '@sse/core'
+import {
+  type ConnectEventSourceOptions,
+  connectEventSource,
+  type EventSourceClient,
+} from '../event-source'
+import { type OpenStreamOptions, openStream, type StreamClient } from '../stream-client'
+import type { ConformanceTarget, ServerUnderTest, StreamScenario } from '../target'
+import { waitFor, within } from '../wait'
+
+/** One conformance case: its name starts with the rule number (`C07 splits data...`). */
+export interface ConformanceCase {
+  name: string
+  run(t: CaseContext): Promise<void>
+}
+
+/**
+ * What a case works with: it starts servers and opens clients through here, and everything
+ * is closed after the case, whether it passed or not.
+ */
+export class CaseContext {
+  readonly target: ConformanceTarget
+  readonly #servers: ServerUnderTest[] = []
+  readonly #clients: { close(): void }[] = []
+  readonly #cleanups: (() => void | Promise<void>)[] = []
+
+  constructor(target: ConformanceTarget) {
+    this.target = target
+  }
+
+  /** Starts the target's server with `scenario`. */
+  async start(scenario: StreamScenario): Promise<ServerUnderTest> {
+    const server = await this.target.start(scenario)
+    this.#servers.push(server)
+    return server
+  }
+
+  /** Opens a raw client (HTTP/1.1 or HTTP/2, as the server speaks). */
+  async stream(server: ServerUnderTest, options?: OpenStreamOptions): Promise<StreamClient> {
+    const client = await openStream(server, options)
+    this.#clients.push(client)
+    return client
+  }
+
+  /** Connects the `eventsource` client. */
+  eventSource(server: ServerUnderTest, options?: ConnectEventSourceOptions): EventSourceClient {
+    const client = connectEventSource(server, options)
+    this.#clients.push(client)
+    return client
+  }
+
+  /** Runs `fn` when the case ends, before servers close. */
+  defer(fn: () => void | Promise<void>): void {
+    this.#cleanups.push(fn)
+  }
+
+  /** Closes clients, runs deferred cleanups, then closes servers (each within 5 s). */
+  async cleanup(): Promise<void> {
+    for (const client of this.#clients) client.close()
+    for (const fn of this.#cleanups.reverse()) await fn()
+    for (const server of this.#servers) {
+      await within(`${this.target.name}: closing the server`, 5000, server.close())
+    }
+  }
+}
+
+/** Records the sessions a scenario opened, in order. Use its `onOpen` in the scenario. */
+export function sessionLog() {
+  const sessions: SseSession[] = []
+  return {
+    sessions,
+    onOpen: (session: SseSession) => {
+      sessions.push(session)
+    },
+    /** Waits for the `index`-th session (0-based) to open. */
+    nth: (index: number): Promise<SseSession> =>
+      waitFor(`session ${index + 1} to open`, () => sessions[index]),
+  }
+}
+
+/** The Node server of a target, or a failure that says how to skip the case. */
+export function nodeServerOf(server: ServerUnderTest, rule: string) {
+  if (!server.server) {
+    throw new Error(
+      `${rule} needs ServerUnderTest.server (a Node server); this target gives none. ` +
+        'If it cannot, list this case in runConformance(target, { skip }) with the reason.',
+    )
+  }
+  return server.server
+}
+
+/** A header value as one string (HTTP/1 may repeat it; HTTP/2 never does for these). */
+export function header(client: StreamClient, name: string): string | undefined {
+  const value = client.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}

@@ -1,0 +1,267 @@
+import { createHub, type Hub, MemoryStore } from '@sse/core'
+import { expect } from 'vitest'
+import type { StreamClient } from '../stream-client'
+import { sleep, waitFor } from '../wait'
+import { type CaseContext, type ConformanceCase, header } from './harness'
+
+async function published(hub: Hub, count: number, event = 'n', from = 0): Promise<string[]> {
+  const ids: string[] = []
+  for (let i = from; i < from + count; i++) ids.push(await hub.publish(event, String(i)))
+  return ids
+}
+
+/** Starts a server whose streams join `hub` (heartbeats off), with `ids` already published. */
+async function withHistory(t: CaseContext, count: number, store = new MemoryStore()) {
+  const hub = createHub({ store, heartbeat: false })
+  const ids = await published(hub, count)
+  const server = await t.start({ options: () => ({ hub }) })
+  return { hub, ids, server }
+}
+
+function expectLost(client: StreamClient, lastEventId: string | null): void {
+  expect(client.status).toBe(200)
+  expect(header(client, 'sse-replay')).toBe('lost')
+  const first = client.events()[0]!
+  expect(first.event).toBe('history-lost')
+  expect(JSON.parse(first.data)).toEqual({ lastEventId })
+}
+
+/** C19-C22: resume from a cursor, replay, lost history, ids. */
+export const resumeCases: ConformanceCase[] = [
+  {
+    name: 'C19 reads the Last-Event-ID header and resumes after it',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 5)
+      const client = await t.stream(server, { headers: { 'last-event-id': ids[1]! } })
+      const events = await client.waitForEvents(3)
+      expect(header(client, 'sse-replay')).toBe('complete')
+      expect(events.map((e) => e.id)).toEqual(ids.slice(2))
+    },
+  },
+  {
+    name: 'C19 accepts the lastEventId query parameter',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 5)
+      const path = `/events?lastEventId=${encodeURIComponent(ids[2]!)}`
+      const client = await t.stream(server, { path })
+      const events = await client.waitForEvents(2)
+      expect(header(client, 'sse-replay')).toBe('complete')
+      expect(events.map((e) => e.id)).toEqual(ids.slice(3))
+    },
+  },
+  {
+    name: 'C19 the header wins over the query parameter',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 5)
+      const path = `/events?lastEventId=${encodeURIComponent(ids[0]!)}`
+      const client = await t.stream(server, { path, headers: { 'last-event-id': ids[3]! } })
+      const events = await client.waitForEvents(1)
+      await sleep(50)
+      expect(events.map((e) => e.id)).toEqual(ids.slice(4))
+    },
+  },
+  {
+    name: 'C19 treats an over-long Last-Event-ID (300 chars) as unknown, never an error status',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 3)
+      const client = await t.stream(server, {
+        headers: { 'last-event-id': `${ids[0]}${'9'.repeat(300)}` },
+      })
+      await client.waitForEvents(4)
+      expectLost(client, null)
+      expect(
+        client
+          .events()
+          .slice(1)
+          .map((e) => e.id),
+      ).toEqual(ids)
+    },
+  },
+  {
+    name: 'C19 treats a non-ASCII Last-Event-ID (header or query) as unknown, never an error status',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 3)
+      // 'é' as a Latin-1 header byte, the most a client can put in a header value.
+      const fromHeader = await t.stream(server, { headers: { 'last-event-id': `${ids[0]}\u00e9` } })
+      const fromQuery = await t.stream(server, {
+        path: `/events?lastEventId=${encodeURIComponent(`${ids[0]}é`)}`,
+      })
+      for (const client of [fromHeader, fromQuery]) {
+        await client.waitForEvents(4)
+        expectLost(client, null)
+        expect(
+          client
+            .events()
+            .slice(1)
+            .map((e) => e.id),
+        ).toEqual(ids)
+      }
+    },
+  },
+  {
+    name: 'C20 replays exactly the events after the cursor, in order with their ids, then live, while publishing goes on',
+    async run(t) {
+      const hub = createHub({ heartbeat: false })
+      const server = await t.start({ options: () => ({ hub }) })
+      const first = await t.stream(server)
+      const ids = await published(hub, 20)
+      const seen = await first.waitForEvents(8)
+      first.close()
+      const cursor = seen[7]!.id!
+      expect(cursor).toBe(ids[7])
+      // A replay long enough to be interleaved with live publishing (1 KiB per event).
+      const pad = 'p'.repeat(1024)
+      for (let i = 20; i < 320; i++) ids.push(await hub.publish('n', `${i} ${pad}`))
+      const publisher = (async () => {
+        for (let i = 320; i < 420; i++) {
+          ids.push(await hub.publish('n', `${i} ${pad}`))
+          if (i % 4 === 0) await new Promise((resolve) => setImmediate(resolve))
+        }
+      })()
+      const resumed = await t.stream(server, { headers: { 'last-event-id': cursor } })
+      await publisher
+      const events = await resumed.waitForEvents(420 - 8, { timeout: 10_000 })
+      await sleep(50)
+      expect(header(resumed, 'sse-replay')).toBe('complete')
+      expect(resumed.events()).toHaveLength(412)
+      expect(events.map((e) => e.id)).toEqual(ids.slice(8))
+      expect(events.map((e) => Number.parseInt(e.data, 10))).toEqual(
+        ids.slice(8).map((_, i) => i + 8),
+      )
+    },
+  },
+  {
+    name: 'C20 the eventsource client gets every event exactly once across server-ended streams (maxLifetime)',
+    async run(t) {
+      const hub = createHub({ heartbeat: false })
+      const server = await t.start({
+        options: () => ({ hub, maxLifetime: 150, retry: 20 }),
+      })
+      const es = t.eventSource(server)
+      await waitFor('the client to open', () => es.opens > 0)
+      const ids: string[] = []
+      for (let i = 0; i < 120; i++) {
+        ids.push(await hub.publish({ data: String(i) }))
+        await sleep(5)
+      }
+      await waitFor(`120 events (got ${es.messages.length})`, () => es.messages.length >= 120, {
+        timeout: 10_000,
+      })
+      // One more reconnect after the last event: a duplicate from its replay would show now.
+      const opens = es.opens
+      await waitFor('one more reconnect', () => es.opens > opens)
+      await sleep(30)
+      expect(
+        es.requests.length,
+        'the streams were ended and resumed several times',
+      ).toBeGreaterThanOrEqual(3)
+      expect(es.messages.map((m) => m.data)).toEqual(ids.map((_, i) => String(i)))
+      expect(es.messages.map((m) => m.lastEventId)).toEqual(ids)
+    },
+  },
+  {
+    name: 'C21 reports an unknown cursor with a history-lost event and SSE-Replay: lost',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 3)
+      const client = await t.stream(server, { headers: { 'last-event-id': 'nope' } })
+      await client.waitForEvents(4)
+      expectLost(client, 'nope')
+      expect(
+        client
+          .events()
+          .slice(1)
+          .map((e) => e.id),
+      ).toEqual(ids)
+    },
+  },
+  {
+    name: 'C21 reports a cursor older than the retained history as lost and replays what is retained',
+    async run(t) {
+      const { ids, server } = await withHistory(t, 10, new MemoryStore({ maxEvents: 5 }))
+      const trimmed = await t.stream(server, { headers: { 'last-event-id': ids[1]! } })
+      await trimmed.waitForEvents(6)
+      expectLost(trimmed, ids[1]!)
+      expect(
+        trimmed
+          .events()
+          .slice(1)
+          .map((e) => e.id),
+      ).toEqual(ids.slice(5))
+      // The newest event that was dropped is still a complete resume point: nothing after it is gone.
+      const edge = await t.stream(server, { headers: { 'last-event-id': ids[4]! } })
+      await edge.waitForEvents(5)
+      expect(header(edge, 'sse-replay')).toBe('complete')
+      expect(edge.events().map((e) => e.id)).toEqual(ids.slice(5))
+    },
+  },
+  {
+    name: 'C21 reports a known cursor with SSE-Replay: complete and no history-lost event',
+    async run(t) {
+      const { hub, ids, server } = await withHistory(t, 3)
+      const client = await t.stream(server, { headers: { 'last-event-id': ids[2]! } })
+      expect(header(client, 'sse-replay')).toBe('complete')
+      const live = await hub.publish('n', 'live')
+      const [event] = await client.waitForEvents(1)
+      expect(event).toMatchObject({ id: live, event: 'n', data: 'live' })
+      const fresh = await t.stream(server)
+      expect(fresh.headers).not.toHaveProperty('sse-replay')
+    },
+  },
+  {
+    name: 'C22 hub ids are ASCII, strictly increasing across sessions and topics, and never repeat',
+    async run(t) {
+      const hub = createHub({ heartbeat: false })
+      const server = await t.start({
+        options: (request) => {
+          const topic = new URL(request.url, 'http://x').searchParams.get('topic')
+          return { hub, topics: topic ? [topic] : [] }
+        },
+      })
+      const a = await t.stream(server, { path: '/events?topic=a' })
+      const b = await t.stream(server, { path: '/events?topic=b' })
+      const all = await t.stream(server)
+      await waitFor('three members', () => hub.size === 3)
+      const sent: { id: string; topic: string | undefined }[] = []
+      for (let i = 0; i < 30; i++) {
+        const topic = ['a', 'b', undefined][i % 3]
+        sent.push({ id: await hub.publish({ data: String(i) }, { topic }), topic })
+      }
+      const ids = sent.map((s) => s.id)
+      for (const id of ids) expect(id).toMatch(/^[\x20-\x7e]+$/)
+      expect(new Set(ids).size).toBe(ids.length)
+      for (let i = 1; i < ids.length; i++)
+        expect(hub.store.compare(ids[i - 1]!, ids[i]!)).toBeLessThan(0)
+      const expected = (topic: string | undefined) =>
+        sent.filter((s) => s.topic === undefined || s.topic === topic).map((s) => s.id)
+      expect((await a.waitForEvents(20)).map((e) => e.id)).toEqual(expected('a'))
+      expect((await b.waitForEvents(20)).map((e) => e.id)).toEqual(expected('b'))
+      expect((await all.waitForEvents(10)).map((e) => e.id)).toEqual(expected(undefined))
+      // A session opened later continues the same sequence.
+      const later = await t.stream(server)
+      await waitFor('four members', () => hub.size === 4)
+      const next = await hub.publish({ data: 'later' })
+      expect((await later.waitForEvents(1))[0]!.id).toBe(next)
+      expect(hub.store.compare(ids.at(-1)!, next)).toBeLessThan(0)
+    },
+  },
+  {
+    name: 'C22 a new store (a restart) never reuses an old id and reports an old cursor as lost',
+    async run(t) {
+      let hub = createHub({ heartbeat: false })
+      const server = await t.start({ options: () => ({ hub }) })
+      const before = await published(hub, 5)
+      hub = createHub({ store: new MemoryStore(), heartbeat: false })
+      const after = await published(hub, 5)
+      for (const id of after) expect(before).not.toContain(id)
+      const client = await t.stream(server, { headers: { 'last-event-id': before[4]! } })
+      await client.waitForEvents(6)
+      expectLost(client, before[4]!)
+      expect(
+        client
+          .events()
+          .slice(1)
+          .map((e) => e.id),
+      ).toEqual(after)
+    },
+  },
+]

@@ -1,0 +1,72 @@
+import { describe, it } from 'vitest'
+import type { ConformanceTarget } from '../target'
+import { encodingCases } from './encoding'
+import { flowCases } from './flow'
+import { CaseContext, type ConformanceCase } from './harness'
+import { headCases } from './head'
+import { livenessCases } from './liveness'
+import { resumeCases } from './resume'
+
+/** Every case of the suite, in rule order. */
+export const conformanceCases: readonly ConformanceCase[] = [
+  ...headCases,
+  ...encodingCases,
+  ...livenessCases,
+  ...resumeCases,
+  ...flowCases,
+]
+
+/**
+ * Options of {@link runConformance}. Each entry is a prefix of case names (`'C18'`, or a whole
+ * name), optionally followed by ` -- ` and the reason, which then shows in the skipped test's name:
+ * `'C18 a stream with no heartbeat -- web handlers cannot reach the socket'`.
+ */
+export interface RunConformanceOptions {
+  /** Cases this target cannot support: registered with `it.skip`, never silently left out. */
+  skip?: string[]
+  /** Cases known to fail for a documented bug: registered with `it.fails`, so a fix shows up. */
+  fails?: string[]
+}
+
+function lookup(entries: string[] | undefined, name: string): string | undefined {
+  for (const entry of entries ?? []) {
+    const [prefix, reason] = entry.split(' -- ')
+    if (prefix && name.startsWith(prefix)) return reason ?? 'no reason given'
+  }
+  return undefined
+}
+
+/**
+ * Registers the conformance suite (conformance.md, C01-C24) for `target`: one vitest
+ * `describe(target.name)` with one `it` per rule or sub-rule, named with the rule number first.
+ * Every case starts its own server with `target.start(scenario)` and closes it afterwards.
+ *
+ * @example
+ * ```ts
+ * import { runConformance } from '@sse/test-utils'
+ * runConformance({ name: 'express 5', start: (scenario) => startExpress(scenario) })
+ * ```
+ */
+export function runConformance(
+  target: ConformanceTarget,
+  options: RunConformanceOptions = {},
+): void {
+  describe(target.name, () => {
+    for (const testCase of conformanceCases) {
+      const run = async () => {
+        const context = new CaseContext(target)
+        try {
+          await testCase.run(context)
+        } finally {
+          await context.cleanup()
+        }
+      }
+      const skipped = lookup(options.skip, testCase.name)
+      const failing = lookup(options.fails, testCase.name)
+      if (skipped !== undefined)
+        it.skip(`${testCase.name} [SKIPPED on ${target.name}: ${skipped}]`, run)
+      else if (failing !== undefined) it.fails(`${testCase.name} [KNOWN BUG: ${failing}]`, run)
+      else it(testCase.name, run)
+    }
+  })
+}

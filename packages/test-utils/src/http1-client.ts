@@ -1,0 +1,113 @@
+import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http'
+import { SseReader } from './sse-reader'
+import type { OpenStreamOptions, StreamClient } from './stream-client'
+import { waitFor } from './wait'
+
+/**
+ * Opens a request over node:http (HTTP/1.1, keep-alive as a browser sends it) and resolves with
+ * a {@link StreamClient} once the response head arrived.
+ */
+export function openHttp1Stream(
+  baseUrl: string,
+  options: OpenStreamOptions = {},
+): Promise<StreamClient> {
+  // One agent per client so that close() can drop exactly this connection.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const req = request(`${baseUrl}${options.path ?? '/events'}`, {
+    agent,
+    headers: { accept: 'text/event-stream', ...options.headers },
+  })
+  return new Promise<StreamClient>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      req.destroy()
+      agent.destroy()
+      reject(new Error(`No response head within ${options.timeout ?? 5000} ms`))
+    }, options.timeout ?? 5000)
+    req.once('error', (error) => {
+      clearTimeout(timer)
+      agent.destroy()
+      reject(error)
+    })
+    req.once('response', (res) => {
+      clearTimeout(timer)
+      // After the head, a reset is an outcome the tests look at (closed without ended), not an error.
+      req.removeAllListeners('error')
+      req.on('error', () => {})
+      resolve(new Http1StreamClient(req, res, agent))
+    })
+    req.end()
+  })
+}
+
+class Http1StreamClient implements StreamClient {
+  readonly status: number
+  readonly headers: IncomingMessage['headers']
+  readonly headAt = Date.now()
+  ended = false
+  closed = false
+  readonly #reader = new SseReader()
+  readonly #req: ClientRequest
+  readonly #res: IncomingMessage
+  readonly #agent: Agent
+
+  constructor(req: ClientRequest, res: IncomingMessage, agent: Agent) {
+    this.#req = req
+    this.#res = res
+    this.#agent = agent
+    this.status = res.statusCode ?? 0
+    this.headers = res.headers
+    res.on('data', (chunk: Buffer) => this.#reader.push(chunk))
+    res.on('end', () => {
+      if (res.complete) this.ended = true
+    })
+    res.on('error', () => {})
+    res.on('close', () => {
+      this.closed = true
+      agent.destroy()
+    })
+  }
+
+  get chunks() {
+    return this.#reader.chunks
+  }
+  bytes() {
+    return this.#reader.bytes()
+  }
+  text() {
+    return this.#reader.text()
+  }
+  events() {
+    return this.#reader.events
+  }
+  comments() {
+    return this.#reader.comments
+  }
+  retries() {
+    return this.#reader.retries
+  }
+  waitForText(match: string | RegExp, timeoutMs?: number) {
+    return this.#reader.waitForText(match, timeoutMs)
+  }
+  waitForEvents(count: number, options?: Parameters<SseReader['waitForEvents']>[1]) {
+    return this.#reader.waitForEvents(count, options)
+  }
+  waitForComments(count: number, options?: Parameters<SseReader['waitForComments']>[1]) {
+    return this.#reader.waitForComments(count, options)
+  }
+  async waitForClose(timeoutMs = 5000) {
+    await waitFor('the response to end', () => this.closed, { timeout: timeoutMs })
+  }
+  pause() {
+    this.#res.pause()
+    this.#res.socket?.pause()
+  }
+  resume() {
+    this.#res.socket?.resume()
+    this.#res.resume()
+  }
+  close() {
+    this.#res.destroy()
+    this.#req.destroy()
+    this.#agent.destroy()
+  }
+}

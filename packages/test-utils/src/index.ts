@@ -1,0 +1,34 @@
+/**
+ * `@sse/test-utils`: the shared conformance suite (conformance.md, C01-C24) and the real-socket
+ * clients it is built on, for every adapter's tests.
+ * @module
+ */
+
+export { asParsed } from './conformance/encoding'
+export { type CaseContext, type ConformanceCase, sessionLog } from './conformance/harness'
+export { conformanceCases, type RunConformanceOptions, runConformance } from './conformance/run'
+export {
+  type ConnectEventSourceOptions,
+  connectEventSource,
+  type EventSourceClient,
+  type EventSourceMessage,
+  type EventSourceRequest,
+} from './event-source'
+export { openHttp1Stream } from './http1-client'
+export { http2Fetch, openHttp2Stream } from './http2-client'
+export { type ListenOptions, listen } from './listen'
+export { framingProblems, type ReceivedComment, type ReceivedEvent, SseReader } from './sse-reader'
+export {
+  type OpenStreamOptions,
+  openStream,
+  type ReceivedHeaders,
+  type StreamClient,
+} from './stream-client'
+export type {
+  ConformanceTarget,
+  RequestInfo,
+  ServerUnderTest,
+  StreamScenario,
+} from './target'
+export { type Deferred, deferred, sleep, type WaitOptions, waitFor, within } from './wait'
+export { serveWebHandler, toWebRequest, type WebHandler, writeWebResponse } from './web-bridge'

@@ -1,0 +1,113 @@
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser'
+import { type WaitOptions, waitFor } from './wait'
+
+/** An event as eventsource-parser dispatched it, with the time it arrived (`Date.now()`). */
+export interface ReceivedEvent extends EventSourceMessage {
+  at: number
+}
+
+/** A comment line as eventsource-parser reported it (one leading space removed). */
+export interface ReceivedComment {
+  text: string
+  at: number
+}
+
+/**
+ * Collects the bytes of one response exactly as they arrive and feeds them, decoded as a
+ * streaming UTF-8 decoder would, to eventsource-parser: the independent, spec-compliant parser
+ * every assertion about events goes through.
+ */
+export class SseReader {
+  /** Every chunk exactly as the socket delivered it. */
+  readonly chunks: Buffer[] = []
+  /** Events in arrival order. */
+  readonly events: ReceivedEvent[] = []
+  /** Comments in arrival order (heartbeats are empty comments). */
+  readonly comments: ReceivedComment[] = []
+  /** `retry:` values in arrival order. */
+  readonly retries: number[] = []
+  /** The arrival time of the first byte of the body, if any came. */
+  firstByteAt: number | undefined
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: false })
+  readonly #parser: EventSourceParser
+  #text = ''
+
+  constructor() {
+    this.#parser = createParser({
+      onEvent: (event) => this.events.push({ ...event, at: Date.now() }),
+      onComment: (text) => this.comments.push({ text, at: Date.now() }),
+      onRetry: (retry) => this.retries.push(retry),
+    })
+  }
+
+  /** Takes one chunk from the socket. */
+  push(chunk: Buffer): void {
+    this.firstByteAt ??= Date.now()
+    this.chunks.push(chunk)
+    const text = this.#decoder.decode(chunk, { stream: true })
+    this.#text += text
+    this.#parser.feed(text)
+  }
+
+  /** The body bytes received so far. */
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks)
+  }
+
+  /** The body received so far, decoded as UTF-8 (a BOM, if any, is removed as EventSource does). */
+  text(): string {
+    return this.#text
+  }
+
+  /** Waits until the decoded body contains `match`. */
+  async waitForText(match: string | RegExp, timeoutMs = 5000): Promise<void> {
+    const found = () =>
+      typeof match === 'string' ? this.#text.includes(match) : match.test(this.#text)
+    await waitFor(`text ${String(match)} in the stream`, found, { timeout: timeoutMs })
+  }
+
+  /** Waits until at least `count` events arrived and returns all events so far. */
+  async waitForEvents(count: number, options?: WaitOptions): Promise<ReceivedEvent[]> {
+    await waitFor(
+      `${count} events (got ${this.events.length})`,
+      () => this.events.length >= count,
+      options,
+    )
+    return this.events
+  }
+
+  /** Waits until at least `count` comments arrived and returns all comments so far. */
+  async waitForComments(count: number, options?: WaitOptions): Promise<ReceivedComment[]> {
+    await waitFor(
+      `${count} comments (got ${this.comments.length})`,
+      () => this.comments.length >= count,
+      options,
+    )
+    return this.comments
+  }
+}
+
+/**
+ * Checks the framing rules of C11 on a received body: lines end with LF only (no CR is ever
+ * written), no comment line appears between the fields of an event (which is what a heartbeat
+ * cutting an event in half looks like), and, when `complete`, the body ends with a blank line.
+ * Returns the problems found, empty when the framing is right.
+ */
+export function framingProblems(text: string, complete = true): string[] {
+  const problems: string[] = []
+  if (text.includes('\r')) problems.push('the stream contains a CR: lines must end with LF only')
+  const lines = text.split('\n')
+  // The piece after the last LF is an unfinished line.
+  lines.pop()
+  let inEvent = false
+  lines.forEach((line, index) => {
+    if (line === '') inEvent = false
+    else if (line.startsWith(':')) {
+      if (inEvent) problems.push(`line ${index + 1}: a comment inside an event (${line})`)
+    } else inEvent = true
+  })
+  if (complete && text !== '' && !text.endsWith('\n\n')) {
+    problems.push('the stream does not end with a blank line')
+  }
+  return problems
+}
