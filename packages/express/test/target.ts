@@ -1,6 +1,5 @@
+import type { ConformanceTarget, RequestInfo, StreamScenario } from '@sse/test-utils'
 import type { Request, RequestHandler } from 'express'
-// TODO: import from '@sse/test-utils' once its index exports the target types.
-import type { ConformanceTarget, RequestInfo, StreamScenario } from '../../test-utils/src/target'
 import { sse } from '../src/index'
 import { type ExpressFactory, listen, stop } from './helpers'
 
@@ -11,13 +10,16 @@ function requestInfo(req: Request): RequestInfo {
   return { url: req.originalUrl, headers: req.headers }
 }
 
+function quiet(): void {}
+
 function appFor(express: ExpressFactory, scenario: StreamScenario, form: Form) {
   const app = express()
   app.use((_req, res, next) => {
     res.set('X-Preset', 'kept')
     next()
   })
-  const options = (req: Request) => scenario.options?.(requestInfo(req)) ?? {}
+  // The suite checks what the client sees; express.test.ts checks what onError is given.
+  const options = (req: Request) => ({ onError: quiet, ...scenario.options?.(requestInfo(req)) })
   const refuse: RequestHandler = (req, res, next) => {
     const refusal = scenario.refuse?.(requestInfo(req))
     if (!refusal) return next()
