@@ -1,0 +1,6 @@
+/**
+ * `@sse/redis`: the `@sse/core` event store on Redis Streams, so several processes or machines
+ * share one id space, one history for resume, and one live feed.
+ * @module
+ */
+export { RedisStore, RedisStoreError, type RedisStoreOptions } from './store'

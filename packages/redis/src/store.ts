@@ -1,0 +1,447 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { EventInput, EventStore, ReplayResult, StoredEvent } from '@sse/core'
+import { Redis, type RedisOptions } from 'ioredis'
+import { appendScript } from './append-script'
+import { compareIds, isStreamId } from './ids'
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * How to reach Redis: a URL (`redis://user:pass@host:6379/0`), ioredis options, or an ioredis
+   * client to share. A shared client is never closed by the store; it should keep ioredis'
+   * default reconnection and ideally `enableOfflineQueue: false` (see the README, Faults).
+   * @default 'redis://127.0.0.1:6379'
+   */
+  redis?: string | RedisOptions | Redis
+  /**
+   * Prefix of the store's one stream key, `${prefix}events`. Stores with different prefixes are
+   * separate id spaces: a hub (and every session on it) uses exactly one store.
+   * @default 'sse:'
+   */
+  prefix?: string
+  /**
+   * The most events kept for replay (`XADD MAXLEN`); `Infinity` keeps any number.
+   * @default 10000
+   */
+  maxLen?: number
+  /**
+   * How long an event is kept for replay, in milliseconds (`MINID`, from this process's clock
+   * against the Redis time in the ids); `Infinity` keeps events forever.
+   * @default Infinity
+   */
+  maxAge?: number
+  /**
+   * Trim approximately (`~`): Redis then drops only whole internal nodes (100 entries each by
+   * default), so a little more than `maxLen` / `maxAge` is kept, much more cheaply than with
+   * exact trimming.
+   * @default true
+   */
+  approximate?: boolean
+  /**
+   * How long one `XREAD` of the live feed blocks in Redis, in milliseconds. A read with no answer
+   * 5 s after this is taken as a dead connection and the reader reconnects.
+   * @default 5000
+   */
+  block?: number
+  /**
+   * The most entries one `XREAD` or one replay page fetches.
+   * @default 1000
+   */
+  batch?: number
+  /**
+   * How long `append` and `replay` wait for a connection to Redis before they reject with a
+   * {@link RedisStoreError}, in milliseconds. Nothing is queued beyond this.
+   * @default 2000
+   */
+  offlineTimeout?: number
+  /**
+   * Called with connection losses (once per outage), live-feed gaps and unexpected read errors.
+   * Failed `append` and `replay` calls reject instead.
+   * @default console.error
+   */
+  onError?: (error: unknown) => void
+}
+
+/** What a {@link RedisStore} throws or reports: Redis unreachable, a command failed, a feed gap. */
+export class RedisStoreError extends Error {
+  override readonly name = 'RedisStoreError'
+}
+
+interface StreamInfo {
+  /** The id of the newest entry ever added (`last-generated-id`). */
+  last: string
+  /** The newest id removed from the stream (trimmed or deleted): a cursor before it missed it. */
+  trimmed: string
+}
+
+type Entry = [id: string, fields: string[]]
+
+const EMPTY: StreamInfo = { last: '0-0', trimmed: '0-0' }
+const WATCHDOG_GRACE = 5000
+
+/**
+ * The `@sse/core` {@link EventStore} contract on Redis Streams, for several processes or machines
+ * behind a load balancer. All events of the store live in ONE stream, `${prefix}events`, with the
+ * topic, key, event name and data as fields: `XADD` assigns ids that increase across every
+ * instance and topic, so a session that follows several topics resumes with its one
+ * `Last-Event-ID`. Replay is `XRANGE` strictly after the cursor; one blocking `XREAD` per store,
+ * on its own connection, feeds every local subscriber, including with this process's own events.
+ * Call {@link RedisStore.close} on shutdown.
+ *
+ * @example
+ * ```ts
+ * import { createHub } from '@sse/core'
+ * import { openNodeStream } from '@sse/core/node'
+ * import { RedisStore } from '@sse/redis'
+ *
+ * const store = new RedisStore({ redis: process.env.REDIS_URL, maxLen: 50_000 })
+ * const hub = createHub({ store })
+ * http.createServer((req, res) => openNodeStream(req, res, { hub, topics: ['news'] }))
+ * await hub.publish('headline', { title: 'Hello' }, { topic: 'news' })
+ * ```
+ */
+export class RedisStore implements EventStore {
+  /** The stream key holding every event of this store. */
+  readonly key: string
+  /** The connection used for `XADD` and `XRANGE`. */
+  readonly client: Redis
+  readonly #owned: boolean
+  /** The append script's arguments before the fields: maxLen, trim mode, maxAge. */
+  readonly #trim: (string | number)[]
+  readonly #block: number
+  readonly #batch: number
+  readonly #offlineTimeout: number
+  readonly #onError: (error: unknown) => void
+  readonly #listeners = new Set<(event: StoredEvent) => void>()
+  readonly #stop = new AbortController()
+  #reader: Redis | undefined
+  /** Resolves once the live feed knows where it starts; appends wait for it. */
+  #started: Promise<void> | undefined
+  /** The id of the last entry the live feed delivered. */
+  #lastId: string | undefined
+
+  constructor(options: RedisStoreOptions = {}) {
+    const { redis = 'redis://127.0.0.1:6379', prefix = 'sse:' } = options
+    const maxLen = options.maxLen ?? 10_000
+    const maxAge = options.maxAge ?? Number.POSITIVE_INFINITY
+    this.#block = options.block ?? 5000
+    this.#batch = options.batch ?? 1000
+    this.#offlineTimeout = options.offlineTimeout ?? 2000
+    this.#onError = options.onError ?? ((error) => console.error('[@sse/redis]', error))
+    if (!(maxLen >= 0)) throw new RangeError('RedisStore: maxLen must be >= 0')
+    if (!(maxAge > 0)) throw new RangeError('RedisStore: maxAge must be > 0')
+    if (!(this.#block > 0 && this.#batch > 0)) {
+      throw new RangeError('RedisStore: block and batch must be > 0')
+    }
+    this.key = `${prefix}events`
+    this.#trim = [
+      Number.isFinite(maxLen) ? Math.floor(maxLen) : -1,
+      (options.approximate ?? true) ? '~' : '=',
+      Number.isFinite(maxAge) ? Math.ceil(maxAge) : -1,
+    ]
+    this.#owned = !(redis instanceof Redis)
+    // No offline queue and no retries per command: while Redis is down an append fails (after
+    // offlineTimeout) instead of waiting in memory, and an XADD cut off by a disconnect rejects
+    // instead of being sent again after the reconnect, which could store the event twice.
+    const own = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } satisfies RedisOptions
+    this.client =
+      redis instanceof Redis
+        ? redis
+        : typeof redis === 'string'
+          ? new Redis(redis, own)
+          : new Redis({ ...redis, ...own })
+    this.#watch(this.client)
+  }
+
+  /** Resolves once Redis answers and the live feed (when subscribed) knows where it starts. */
+  async ready(): Promise<void> {
+    await this.#usable()
+  }
+
+  async append(input: EventInput): Promise<StoredEvent> {
+    await this.#usable()
+    const fields: string[] = ['d', input.data]
+    if (input.event !== undefined) fields.push('e', input.event)
+    if (input.topic !== undefined) fields.push('t', input.topic)
+    if (input.key !== undefined) fields.push('k', input.key)
+    let id: string
+    try {
+      id = await appendScript(this.client, this.key, [...this.#trim, ...fields])
+    } catch (error) {
+      throw fail('XADD failed, the event may not have been stored', error)
+    }
+    return { ...input, id }
+  }
+
+  async replay(after: string | undefined): Promise<ReplayResult> {
+    await this.#usable()
+    const cursor = after !== undefined && isStreamId(after) ? after : undefined
+    let lost = cursor === undefined
+    let from = cursor ?? '0-0'
+    const events: StoredEvent[] = []
+    try {
+      for (let page = 0; ; page++) {
+        const [info, entries] = await this.#page(from)
+        if (page === 0 && compareIds(from, info.last) > 0) {
+          // A cursor this stream never handed out (another Redis, or a flushed one).
+          lost = true
+          from = '0-0'
+          continue
+        }
+        // Something after our position was trimmed before we could read it.
+        if (compareIds(from, info.trimmed) < 0) lost = true
+        for (const entry of entries) events.push(toEvent(entry))
+        if (entries.length < this.#batch) return { events, lost }
+        from = entries[entries.length - 1]![0]
+      }
+    } catch (error) {
+      throw fail('replay failed', error)
+    }
+  }
+
+  subscribe(listener: (event: StoredEvent) => void): () => void {
+    this.#listeners.add(listener)
+    if (!this.#reader && !this.#stop.signal.aborted) this.#startReader()
+    return () => this.#listeners.delete(listener)
+  }
+
+  compare(a: string, b: string): number {
+    return compareIds(a, b)
+  }
+
+  /** Stops the live feed and closes the store's connections (not a shared client). */
+  async close(): Promise<void> {
+    if (this.#stop.signal.aborted) return
+    this.#stop.abort()
+    this.#listeners.clear()
+    this.#reader?.disconnect()
+    if (!this.#owned) return
+    await this.client.quit().catch(() => this.client.disconnect())
+  }
+
+  /** Waits, at most offlineTimeout, for a usable connection and a started live feed. */
+  async #usable(): Promise<void> {
+    if (this.#stop.signal.aborted) throw new RedisStoreError('the store is closed')
+    const deadline = Date.now() + this.#offlineTimeout
+    if (!(await whenReady(this.client, this.#offlineTimeout, this.#stop.signal))) {
+      throw new RedisStoreError(
+        `Redis is unreachable (connection ${this.client.status}); nothing was stored`,
+      )
+    }
+    if (this.#started && !(await within(this.#started, deadline - Date.now()))) {
+      throw new RedisStoreError('Redis is unreachable (live feed not started); nothing was stored')
+    }
+  }
+
+  /** One replay page and, atomically with it, what the stream has trimmed. */
+  async #page(from: string): Promise<[StreamInfo, Entry[]]> {
+    const replies = await this.client
+      .multi()
+      .call('XINFO', 'STREAM', this.key)
+      .xrange(this.key, `(${from}`, '+', 'COUNT', this.#batch)
+      .exec()
+    if (!replies) throw new Error('MULTI was aborted')
+    const [[infoError, info], [rangeError, entries]] = replies as [
+      [Error | null, unknown],
+      [Error | null, Entry[]],
+    ]
+    if (rangeError) throw rangeError
+    return [infoError ? missing(infoError) : parseInfo(info), entries]
+  }
+
+  #startReader(): void {
+    // Its own connection: a blocking XREAD holds the connection it runs on.
+    const reader = this.client.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+    this.#reader = reader
+    this.#watch(reader)
+    let started!: () => void
+    this.#started = new Promise((resolve) => {
+      started = resolve
+    })
+    this.#read(reader, started).catch((error) => this.#onError(error))
+  }
+
+  /** The live feed: one blocking XREAD at a time, resuming from the last delivered id. */
+  async #read(reader: Redis, started: () => void): Promise<void> {
+    const { signal } = this.#stop
+    // Counts connection losses, so the feed checks for a gap after every reconnection.
+    let epoch = 0
+    let synced = -1
+    reader.on('close', () => epoch++)
+    let pause = 100
+    while (!signal.aborted) {
+      try {
+        if (reader.status !== 'ready' || synced !== epoch) {
+          if (!(await whenReady(reader, Number.POSITIVE_INFINITY, signal))) {
+            if (reader.status !== 'end' || signal.aborted) continue
+            this.#onError(new RedisStoreError('the live feed stopped: its connection ended'))
+            return
+          }
+          synced = epoch
+          await this.#resync(reader)
+          started()
+        }
+        const watchdog = setTimeout(() => reader.disconnect(true), this.#block + WATCHDOG_GRACE)
+        let reply: [string, Entry[]][] | null
+        try {
+          reply = (await reader.xread(
+            'COUNT',
+            this.#batch,
+            'BLOCK',
+            this.#block,
+            'STREAMS',
+            this.key,
+            this.#lastId!,
+          )) as [string, Entry[]][] | null
+        } finally {
+          clearTimeout(watchdog)
+        }
+        pause = 100
+        for (const entry of reply?.[0]?.[1] ?? []) {
+          this.#lastId = entry[0]
+          this.#dispatch(toEvent(entry))
+        }
+      } catch (error) {
+        if (signal.aborted) return
+        // Connection losses are reported once by #watch; anything else is worth a report.
+        if (reader.status === 'ready') this.#onError(error)
+        await sleep(pause, undefined, { signal }).catch(() => {})
+        pause = Math.min(pause * 2, 2000)
+      }
+    }
+  }
+
+  /** Finds where the live feed starts or resumes, and reports a gap since it last read. */
+  async #resync(reader: Redis): Promise<void> {
+    const info = await reader.call('XINFO', 'STREAM', this.key).then(parseInfo, missing)
+    if (this.#lastId === undefined) {
+      this.#lastId = info.last
+      return
+    }
+    if (compareIds(info.last, this.#lastId) < 0) {
+      this.#onError(
+        new RedisStoreError(
+          `${this.key} was reset (its last id ${info.last} is before ${this.#lastId}, delivered ` +
+            'earlier): Redis lost its data; the live feed restarts at the new stream',
+        ),
+      )
+      this.#lastId = '0-0'
+    } else if (compareIds(this.#lastId, info.trimmed) < 0) {
+      // TODO(core): no way to tell the hub, which should end its sessions so they resume and
+      // learn that history was lost.
+      this.#onError(
+        new RedisStoreError(
+          `events after ${this.#lastId} were trimmed from ${this.key} before this process read ` +
+            'them: local subscribers missed them',
+        ),
+      )
+    }
+  }
+
+  #dispatch(event: StoredEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        this.#onError(error)
+      }
+    }
+  }
+
+  /** Reports the first error of each outage (ioredis emits one per reconnection attempt). */
+  #watch(client: Redis): void {
+    let down = false
+    client.on('ready', () => {
+      down = false
+    })
+    client.on('error', (error: Error) => {
+      if (down || this.#stop.signal.aborted) return
+      down = true
+      this.#onError(fail('lost the connection to Redis, reconnecting', error))
+    })
+  }
+}
+
+function fail(message: string, cause: unknown): RedisStoreError {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  return new RedisStoreError(`${message}: ${reason}`, { cause })
+}
+
+function toEvent([id, fields]: Entry): StoredEvent {
+  const event: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = { id, data: '' }
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1]!
+    switch (fields[i]) {
+      case 'd':
+        event.data = value
+        break
+      case 'e':
+        event.event = value
+        break
+      case 't':
+        event.topic = value
+        break
+      case 'k':
+        event.key = value
+        break
+    }
+  }
+  return event
+}
+
+function parseInfo(reply: unknown): StreamInfo {
+  const fields = reply as unknown[]
+  const info = new Map<string, unknown>()
+  for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1])
+  const last = String(info.get('last-generated-id') ?? '0-0')
+  const first = info.get('first-entry') as Entry | null | undefined
+  // The first entry's predecessor is the newest trimmed id; entries added by another writer
+  // have no `p`, and then only the first entry itself is known to be retained.
+  let trimmed = first ? (fieldOf(first[1], 'p') ?? first[0]) : last
+  const deleted = info.get('max-deleted-entry-id') // Redis 7+: XDEL
+  if (typeof deleted === 'string' && compareIds(deleted, trimmed) > 0) trimmed = deleted
+  return { last, trimmed }
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
+  return undefined
+}
+
+function missing(error: unknown): StreamInfo {
+  if (error instanceof Error && /no such key/i.test(error.message)) return EMPTY
+  throw error
+}
+
+/** Resolves true when `client` is ready, false after `ms`, on its end, or on `signal`. */
+function whenReady(client: Redis, ms: number, signal: AbortSignal): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true)
+  if (client.status === 'end' || signal.aborted) return Promise.resolve(false)
+  if (client.status === 'wait') client.connect().catch(() => {})
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer)
+      client.off('ready', onReady)
+      client.off('end', onEnd)
+      signal.removeEventListener('abort', onEnd)
+      resolve(ok)
+    }
+    const onReady = () => done(true)
+    const onEnd = () => done(false)
+    const timer = Number.isFinite(ms) ? setTimeout(onEnd, Math.max(0, ms)) : undefined
+    client.once('ready', onReady)
+    client.once('end', onEnd)
+    signal.addEventListener('abort', onEnd)
+  })
+}
+
+/** Resolves true if `promise` settles within `ms`. */
+async function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms))
+  })
+  const ok = await Promise.race([promise.then(() => true), timeout])
+  clearTimeout(timer)
+  return ok
+}

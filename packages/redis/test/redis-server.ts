@@ -1,0 +1,162 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'vitest'
+
+/** Set by CI (`.ci/run`): a missing or broken redis-server fails the tests instead of skipping them. */
+export const REDIS_REQUIRED = process.env.SSE_REQUIRE_REDIS === '1'
+
+const INSTALL_HINT =
+  'redis-server is not on PATH, so the @sse/redis tests are SKIPPED. Install it with ' +
+  '`sudo apt-get install -y redis-server` (Debian/Ubuntu; no service needs to run: the tests ' +
+  'start their own server on a free port). Set SSE_REQUIRE_REDIS=1 to make this an error.'
+
+const available = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+
+/**
+ * `describe` for tests that need a real redis-server: skipped loudly when none is installed, and
+ * failing instead when SSE_REQUIRE_REDIS=1.
+ */
+export function describeRedis(name: string, body: () => void): void {
+  if (available) {
+    describe(name, body)
+  } else if (REDIS_REQUIRED) {
+    describe(name, () => {
+      it('needs redis-server (SSE_REQUIRE_REDIS=1)', () => {
+        throw new Error(INSTALL_HINT.replace('are SKIPPED', 'cannot run'))
+      })
+    })
+  } else {
+    console.warn(`\n${'!'.repeat(100)}\n[@sse/redis] ${INSTALL_HINT}\n${'!'.repeat(100)}\n`)
+    describe.skip(name, body)
+  }
+}
+
+/** A redis-server child process on 127.0.0.1, in its own temporary directory. */
+export interface RedisServer {
+  readonly port: number
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string
+  /** Starts it again on the same port and directory (after {@link RedisServer.kill}). */
+  start(): Promise<void>
+  /** SIGKILL: a crash, no shutdown work. With `persistent`, fsynced writes survive. */
+  kill(): Promise<void>
+  /** Stops it and removes its directory. */
+  stop(): Promise<void>
+}
+
+const running = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let reply = ''
+    socket.setTimeout(1000)
+    socket.on('connect', () => socket.write('PING\r\n'))
+    socket.on('data', (chunk) => {
+      reply += chunk
+      if (reply.includes('\r\n')) {
+        socket.destroy()
+        resolve(reply.startsWith('+PONG'))
+      }
+    })
+    socket.on('error', () => resolve(false))
+    socket.on('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+  })
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+/**
+ * Starts `redis-server` on a free port. Without `persistent` nothing is ever written to disk;
+ * with it, every write is fsynced to an append-only file first (`appendfsync always`), so a
+ * crash loses nothing Redis acknowledged.
+ */
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sse-redis-'))
+  const persistence = options.persistent
+    ? ['--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no']
+  let port = 0
+  let child: ChildProcess | undefined
+  let log = ''
+
+  async function launch(): Promise<boolean> {
+    log = ''
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''].concat(
+        persistence,
+        ['--daemonize', 'no', '--loglevel', 'warning'],
+      ),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    child = proc
+    running.add(proc)
+    proc.once('exit', () => running.delete(proc))
+    proc.stdout!.on('data', (chunk) => {
+      log += chunk
+    })
+    proc.stderr!.on('data', (chunk) => {
+      log += chunk
+    })
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) return false
+      if (await ping(port)) return true
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    proc.kill('SIGKILL')
+    return false
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    port = await freePort()
+    if (await launch()) break
+    // Another process may have taken the port between freePort() and the server's bind.
+    if (attempt === 2) throw new Error(`redis-server did not start:\n${log}`)
+  }
+
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      if (!(await launch())) throw new Error(`redis-server did not restart:\n${log}`)
+    },
+    async kill() {
+      if (!child) return
+      child.kill('SIGKILL')
+      await exited(child)
+    },
+    async stop() {
+      if (child) {
+        child.kill('SIGTERM')
+        await exited(child)
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  return server
+}
