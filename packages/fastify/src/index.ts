@@ -5,16 +5,27 @@
 import {
   type EventMap,
   HTTP2_FORBIDDEN_HEADERS,
+  type Hub,
   type OpenOptions,
+  openSession,
   type ShutdownOptions,
   type SseSession,
 } from '@sse/core'
-import { openNodeStream } from '@sse/core/node'
+import { nodeConnection } from '@sse/core/node'
 import type { FastifyPluginCallback, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 
+/** {@link OpenOptions} shared by several routes, whose hub may be typed with any event map. */
+export interface SseDefaults extends Omit<OpenOptions, 'hub'> {
+  /** A hub to join: broadcasts, resume from its store, graceful shutdown. */
+  // TODO(core): a Hub<M> is not assignable to Hub<EventMap> (SseMessage<M> parameters of
+  // publish and shutdown), so a typed hub only fits here as Hub<any>.
+  // biome-ignore lint/suspicious/noExplicitAny: any event map, see above
+  hub?: Hub<any>
+}
+
 /** Options of the plugin: defaults for every `reply.sse()` of the app, and shutdown. */
-export interface FastifySseOptions extends OpenOptions {
+export interface FastifySseOptions extends SseDefaults {
   /**
    * How `app.close()` ends open streams, in a `preClose` hook: the plugin's `hub` is shut down
    * with these options, and streams opened without it get the same `farewell` and `grace`, so
@@ -36,7 +47,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** Route-level options of `reply.sse()`, over the plugin's and under the call's. */
-    sse?: OpenOptions
+    sse?: SseDefaults
   }
 }
 
@@ -48,22 +59,35 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
   const streams = new WeakMap<FastifyReply, SseSession>()
 
   app.decorateReply('sse', async function sse(this: FastifyReply, callOptions?: OpenOptions) {
-    if (this.sent) throw new Error('reply.sse(): the reply was already sent')
-    const merged = { ...defaults, ...this.routeOptions.config.sse, ...callOptions }
-    // After hijack Fastify writes nothing for this reply, its headers included.
-    this.hijack()
-    const headers = this.getHeaders()
-    // TODO(core): an `OpenOptions.headers` merged (and filtered for HTTP/2) by core would replace
-    // this loop. Until then skip what node:http2 would drop with an UnsupportedWarning (C04).
-    const h2 = this.request.raw.httpVersionMajor >= 2
-    for (const name in headers) {
-      if (!(h2 && (HTTP2_FORBIDDEN_HEADERS as readonly string[]).includes(name))) {
-        this.raw.setHeader(name, headers[name]!)
-      }
-    }
-    const session = await openNodeStream(this.request.raw, this.raw, merged)
-    streams.set(this, session)
-    const inPluginHub = merged.hub !== undefined && merged.hub === defaults.hub
+    const reply = this
+    if (reply.sent) throw new Error('reply.sse(): the reply was already sent')
+    const options = { ...defaults, ...reply.routeOptions.config.sse, ...callOptions }
+    const node = nodeConnection(reply.request.raw, reply.raw)
+    const session = await openSession(
+      {
+        ...node,
+        attach(session) {
+          streams.set(reply, session)
+          node.attach(session)
+        },
+        // Hijack only as the head goes out, so that an error before it still reaches Fastify's
+        // error handler. A hijacked reply's headers are not written by Fastify: copy them.
+        writeHead(status, headers) {
+          reply.hijack()
+          const kept = reply.getHeaders()
+          for (const name in kept) {
+            // TODO(core): an `OpenOptions.headers` merged and filtered by core would replace this
+            // check; node:http2 drops these with an UnsupportedWarning (C04).
+            if (node.http2 && (HTTP2_FORBIDDEN_HEADERS as readonly string[]).includes(name))
+              continue
+            reply.raw.setHeader(name, kept[name]!)
+          }
+          node.writeHead(status, headers)
+        },
+      },
+      options,
+    )
+    const inPluginHub = options.hub !== undefined && options.hub === defaults.hub
     if (shutdown && !inPluginHub && !session.closed) {
       untracked.add(session)
       session.signal.addEventListener('abort', () => untracked.delete(session), { once: true })
@@ -80,7 +104,7 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
       if (!(result instanceof Promise)) return result
       return result.catch((error: unknown) => {
         const session = streams.get(reply)
-        if (!session) throw error
+        if (!session || !reply.sent) throw error
         reply.log.error({ err: error }, 'SSE handler failed after the stream opened')
         session.close('error')
       })

@@ -193,7 +193,7 @@ describe('before the stream opens', () => {
   it('an error thrown before reply.sse() goes through the error handler', async () => {
     const { app } = await build()
     app.setErrorHandler((error, _request, reply) => {
-      reply.code(418).send({ handled: error.message })
+      reply.code(418).send({ handled: (error as Error).message })
     })
     app.get('/events', async (_request, reply) => {
       throw new Error('no stream today')

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
+import type { ConformanceTarget, RequestInfo } from '@sse/test-utils'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { ConformanceTarget, RequestInfo } from '../../test-utils/src/target'
 import fastifySse from '../src/index'
 
 /**
