@@ -70,9 +70,10 @@ function logError(error: unknown): void {
  * stream in an earlier middleware (auth, rate limit) with any status; errors before the stream
  * opens go to `next(err)`. Headers set by earlier middleware (CORS...) are kept.
  *
- * Used as middleware, it calls `next()` once the stream is open: a handler that fails after
- * that goes through Express's error handling, which closes the connection. Given the handler
- * as second argument, a throw or rejection ends the stream cleanly instead (see `onError`).
+ * Used as middleware, it calls `next()` once the stream is open (end the route with a handler
+ * that does not call `next()`): a handler that fails after that goes through Express's error
+ * handling, which closes the connection. Given the handler as second argument, a throw or
+ * rejection ends the stream cleanly instead (see `onError`).
  *
  * @typeParam M - the application's event map, which types `res.sse.send`.
  * @param options - stream options (hub, topics, key, heartbeat...), or a function of the request
@@ -89,7 +90,10 @@ function logError(error: unknown): void {
  * app.get('/events', sse<Events>({ hub, topics: ['news'] }), (req, res) => {
  *   res.sse.send('tick', { n: 1 })
  * })
- * app.get('/me', sse<Events>((req) => ({ hub, key: req.get('x-user-id') })))
+ * // Options per request; the handler as second argument ends the stream cleanly if it fails.
+ * app.get('/me', sse<Events>((req) => ({ hub, key: req.get('x-user-id') }), async (req, res) => {
+ *   await res.sse.pipe(notificationsOf(req.get('x-user-id')))
+ * }))
  * ```
  */
 export function sse<M extends EventMap = EventMap>(

@@ -289,6 +289,25 @@ describe.each(majors)('%s', (name, express: ExpressFactory) => {
     },
   )
 
+  it('keeps an open stream when a catch-all 404 middleware follows the route', async () => {
+    const app = express()
+    let session: SseSession<Events> | undefined
+    app.get('/events', sse<Events>({ heartbeat: false }), (_req, res) => {
+      session = res.sse
+    })
+    app.use((_req, res) => {
+      res.status(404).send('not found')
+    })
+    const url = await serve(app)
+    const missing = await open(`${url}/missing`)
+    expect(missing.status).toBe(404)
+    const client = await open(`${url}/events`)
+    await until('the session', () => !!session && client.frames.length === 1)
+    session!.send('note', 'after')
+    await until('the event', () => client.frames.length === 2)
+    expect(client.closed).toBe(false)
+  })
+
   it('releases a stream whose client left: signal aborts once, the hub forgets it (C16)', async () => {
     const events = hub()
     const app = express()
