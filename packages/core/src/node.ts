@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2'
 import { HTTP2_FORBIDDEN_HEADERS } from './head'
 import { type Connection, type OpenOptions, openSession } from './open'
 import type { Sink, SseSession } from './session'
@@ -16,6 +16,28 @@ export type NodeRequest = IncomingMessage | Http2ServerRequest
 export type NodeResponse = ServerResponse | Http2ServerResponse
 
 function ignore(): void {}
+
+// Open streams per HTTP/2 session: the session's idle timeout is off while any is open.
+const streamsPerSession = new WeakMap<Http2Session, number>()
+
+/**
+ * Http2Server's timeout applies to the whole session, not to a stream, so a quiet stream would
+ * be cut with every other stream of that connection. Turn it off while streams are open, and put
+ * the server's value back when the last one closes.
+ */
+function holdSessionOpen(req: Http2ServerRequest, res: NodeResponse): void {
+  const session = req.stream.session
+  if (!session) return
+  const count = streamsPerSession.get(session) ?? 0
+  streamsPerSession.set(session, count + 1)
+  if (count === 0) session.setTimeout(0)
+  res.once('close', () => {
+    const left = (streamsPerSession.get(session) ?? 1) - 1
+    streamsPerSession.set(session, left)
+    const timeout = (req.socket as { server?: { timeout?: number } }).server?.timeout
+    if (left === 0 && !session.destroyed && timeout) session.setTimeout(timeout)
+  })
+}
 
 function sinkOf(res: NodeResponse, http2: boolean): Sink {
   const h1 = res as ServerResponse
@@ -52,7 +74,8 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       // A long-lived stream must not be cut by the server's idle timeout, and each event
       // should leave at once rather than wait for more bytes.
       req.setTimeout(0)
-      if (!http2) (req as IncomingMessage).socket.setNoDelay(true)
+      if (http2) holdSessionOpen(req as Http2ServerRequest, res)
+      else (req as IncomingMessage).socket.setNoDelay(true)
       // 'close' on the response fires once, both when the client leaves and after our end().
       res.once('close', () => session.handleClose())
       res.on('drain', () => session.handleDrain())
