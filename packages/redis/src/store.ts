@@ -72,11 +72,13 @@ interface StreamInfo {
   last: string
   /** The newest id removed from the stream (trimmed or deleted): a cursor before it missed it. */
   trimmed: string
+  /** The stream's first entry ever, when known: a cursor before it is not from this stream. */
+  origin: string | undefined
 }
 
 type Entry = [id: string, fields: string[]]
 
-const EMPTY: StreamInfo = { last: '0-0', trimmed: '0-0' }
+const EMPTY: StreamInfo = { last: '0-0', trimmed: '0-0', origin: undefined }
 const WATCHDOG_GRACE = 5000
 
 /**
@@ -182,8 +184,12 @@ export class RedisStore implements EventStore {
     try {
       for (let page = 0; ; page++) {
         const [info, entries] = await this.#page(from)
-        if (page === 0 && compareIds(from, info.last) > 0) {
-          // A cursor this stream never handed out (another Redis, or a flushed one).
+        const foreign =
+          compareIds(from, info.last) > 0 ||
+          (info.origin !== undefined && compareIds(from, info.origin) < 0)
+        if (page === 0 && !lost && foreign) {
+          // A cursor this stream never handed out: another stream, or one from before Redis
+          // lost its data.
           lost = true
           from = '0-0'
           continue
@@ -400,7 +406,8 @@ function parseInfo(reply: unknown): StreamInfo {
   let trimmed = first ? (fieldOf(first[1], 'p') ?? first[0]) : last
   const deleted = info.get('max-deleted-entry-id') // Redis 7+: XDEL
   if (typeof deleted === 'string' && compareIds(deleted, trimmed) > 0) trimmed = deleted
-  return { last, trimmed }
+  const origin = first ? fieldOf(first[1], 'o') : undefined
+  return { last, trimmed, origin: origin === '' ? first![0] : origin }
 }
 
 function fieldOf(fields: string[], name: string): string | undefined {

@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { MemoryStoreOptions } from '@sse/core'
+import { openNodeStream } from '@sse/core/node'
+import {
+  type ConformanceTarget,
+  listen,
+  type RequestInfo,
+  runConformance,
+  type StreamScenario,
+} from '@sse/test-utils'
+import { afterAll, afterEach, beforeAll, vi } from 'vitest'
+import type { RedisStore } from '../src/index'
+import { describeRedis, type RedisServer, startRedis } from './redis-server'
+
+// The suite builds its hubs with core's default store or `new MemoryStore(...)`. To run every
+// case on Redis instead, core's memory-store module is replaced, for this file only, by a
+// RedisStore that takes MemoryStore's options (each instance on its own key, so a new store is
+// a new id space as a restarted MemoryStore is).
+// TODO(test-utils): a `store` factory in RunConformanceOptions would make this mock unnecessary.
+const state = vi.hoisted(() => ({ url: '', stores: [] as RedisStore[], count: 0 }))
+
+vi.mock('../../core/src/memory-store', async () => {
+  const { RedisStore } = await import('../src/index')
+  class RedisBackedStore extends RedisStore {
+    constructor(options: MemoryStoreOptions = {}) {
+      super({
+        redis: state.url,
+        prefix: `conformance:${process.pid}:${++state.count}:`,
+        maxLen: options.maxEvents ?? 1000,
+        maxAge: options.maxAge,
+        approximate: false,
+      })
+      state.stores.push(this)
+    }
+  }
+  return { MemoryStore: RedisBackedStore }
+})
+
+function handler(scenario: StreamScenario) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    if (!req.url?.startsWith('/events')) {
+      res.writeHead(404).end()
+      return
+    }
+    const info: RequestInfo = { url: req.url, headers: req.headers }
+    res.setHeader('X-Preset', 'kept')
+    const refusal = scenario.refuse?.(info)
+    if (refusal) {
+      res.writeHead(refusal.status).end(refusal.body)
+      return
+    }
+    const session = await openNodeStream(req, res, scenario.options?.(info))
+    try {
+      await scenario.onOpen?.(session, info)
+    } catch {
+      session.close('error')
+    }
+  }
+}
+
+const target: ConformanceTarget = {
+  name: 'core over node:http with every hub on RedisStore',
+  start: (scenario) => listen(createServer(handler(scenario))),
+}
+
+describeRedis('conformance on Redis', () => {
+  let redis: RedisServer
+  beforeAll(async () => {
+    redis = await startRedis()
+    state.url = redis.url
+  })
+  afterEach(async () => {
+    await Promise.all(state.stores.splice(0).map((store) => store.close()))
+  })
+  afterAll(async () => {
+    await redis?.stop()
+  })
+  runConformance(target)
+})
