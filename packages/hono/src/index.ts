@@ -25,27 +25,34 @@ export interface SseOptions<M extends EventMap = EventMap> extends WebStreamOpti
   onError?: (error: unknown, c: Context) => void
 }
 
-/** Runs once the stream is open. The stream stays open after it returns: close it, or let the client leave. */
+/** Runs once the stream is open. The stream stays open after it returns, until closed or the client leaves. */
 export type SseCallback<M extends EventMap, C extends Context> = (
   stream: SseSession<M>,
   c: C,
-) => void | Promise<void>
+) => unknown
 
 // What `@hono/node-server` (>= 1.13, 2.x) looks for to leave a response alone: the value of its
 // `RESPONSE_ALREADY_SENT`, spelled out so this module never imports Node-only code.
 const ALREADY_SENT = 'x-hono-already-sent'
 
-function nodeBindings(c: Context): { incoming: NodeRequest; outgoing: NodeResponse } | undefined {
-  const env = c.env as { incoming?: NodeRequest; outgoing?: NodeResponse } | undefined
-  const outgoing = env?.outgoing
-  if (env?.incoming && outgoing && typeof outgoing.writeHead === 'function') {
-    return { incoming: env.incoming, outgoing }
-  }
-  return undefined
+type NodeBindings = { incoming: NodeRequest; outgoing: NodeResponse }
+
+function nodeBindings(c: Context): NodeBindings | undefined {
+  const env = c.env as Partial<NodeBindings> | undefined
+  return typeof env?.outgoing?.writeHead === 'function' && env.incoming
+    ? (env as NodeBindings)
+    : undefined
 }
 
-function reportError(error: unknown): void {
-  console.error('[@sse/hono] stream callback failed:', error)
+/** The headers already set on `c.res` (by `c.header()`, middleware), with `extra` over them. */
+function presetHeaders(c: Context, extra: HeadersInit | undefined): Headers {
+  const headers = new Headers(c.res.headers)
+  headers.delete(ALREADY_SENT)
+  for (const [name, value] of new Headers(extra)) {
+    if (name === 'set-cookie') headers.append(name, value)
+    else headers.set(name, value)
+  }
+  return headers
 }
 
 function run<M extends EventMap, C extends Context>(
@@ -86,16 +93,19 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
   callback?: SseCallback<M, C>,
   options: SseOptions<M> = {},
 ): Promise<Response> {
-  const onError = options.onError ?? reportError
+  const onError =
+    options.onError ?? ((error) => console.error('[@sse/hono] stream callback failed:', error))
   const node = options.transport === 'web' ? undefined : nodeBindings(c)
   if (!node) {
-    // Reading `c.res` turns pending `c.header()` values into a response Hono merges into ours
-    // when the handler returns it, overwriting same-named headers: so the stream's own headers
-    // go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
+    // Reading `c.res` turns pending `c.header()` values into a response that Hono, when a
+    // middleware ran, merges into ours by overwriting same-named headers: so the stream's own
+    // headers go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
     const pending = c.res.headers
-    const { session, response } = await openWebStream<M>(c.req.raw, options)
-    for (const [name, value] of response.headers)
+    const headers = presetHeaders(c, options.headers)
+    const { session, response } = await openWebStream<M>(c.req.raw, { ...options, headers })
+    for (const [name, value] of response.headers) {
       if (name !== 'set-cookie') pending.set(name, value)
+    }
     run(session, c, callback, onError)
     return response
   }
@@ -108,13 +118,9 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     // TODO(core): nodeConnection.attach should close the session when `res` is already closed.
     if (outgoing.destroyed || outgoing.headersSent) return
     // Core's node connection keeps headers already set on the response and sets its own over them.
-    const cookies: string[] = []
-    for (const source of [c.res.headers, new Headers(options.headers)]) {
-      for (const [name, value] of source) {
-        if (name === 'set-cookie') cookies.push(value)
-        else if (name !== ALREADY_SENT) outgoing.setHeader(name, value)
-      }
-    }
+    const headers = presetHeaders(c, options.headers)
+    for (const [name, value] of headers) if (name !== 'set-cookie') outgoing.setHeader(name, value)
+    const cookies = headers.getSetCookie()
     if (cookies.length > 0) outgoing.setHeader('set-cookie', cookies)
     openSession<M>(nodeConnection(incoming, outgoing), options).then(
       (session) => run(session, c, callback, onError),
@@ -124,7 +130,11 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
       },
     )
   })
-  return c.newResponse(null, { headers: { [ALREADY_SENT]: 'true' } })
+  const sent = c.newResponse(null, { headers: { [ALREADY_SENT]: 'true' } })
+  // @hono/node-server (1.13 to 2.1) writes its own light Response objects through a shortcut that
+  // ignores the marker; reading `body` turns this one into a standard Response, which it checks.
+  void sent.body
+  return sent
 }
 
 /**
