@@ -18,6 +18,12 @@ export interface SseModuleOptions extends HubOptions {
    */
   cursorParam?: OpenOptions['cursorParam']
   /**
+   * The event sent when a handler's source fails after the stream opened (data: JSON
+   * `{ statusCode, message }`), just before the stream ends; `false` sends none.
+   * @default 'stream-error'
+   */
+  errorEvent?: string | false
+  /**
    * How long open streams get to flush when the application closes, in milliseconds; then their
    * connections are dropped so that `app.close()` completes.
    * @default 5000
@@ -82,7 +88,7 @@ export class SseHub<M extends EventMap = EventMap> extends Hub<M> {
   readonly #grace: number
 
   constructor(options: SseModuleOptions = {}) {
-    const { cursorParam: _, shutdownGrace, ...hubOptions } = options
+    const { cursorParam: _, errorEvent: __, shutdownGrace, ...hubOptions } = options
     super(hubOptions)
     this.#grace = shutdownGrace ?? 5000
   }

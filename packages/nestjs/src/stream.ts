@@ -21,7 +21,7 @@ import { from, isObservable, Observable, type Unsubscribable } from 'rxjs'
 import { HubObservable, SseHub, type SseModuleOptions } from './hub'
 import { SSE_MODULE_OPTIONS } from './module'
 
-/** The event sent when the handler's source fails after the stream opened; then the stream ends. */
+/** The default `errorEvent`: sent when the handler's source fails after the stream opened. */
 export const SSE_ERROR_EVENT = 'stream-error'
 
 /** Options of one `@SseStream()` route, over the module's: session options, hub, topics, key. */
@@ -214,14 +214,17 @@ export class SseInterceptor implements NestInterceptor {
     }
   }
 
-  /** Tells the client the stream failed with a {@link SSE_ERROR_EVENT} event, then ends it. */
+  /** Tells the client the stream failed with the `errorEvent`, then ends it. */
   #fail(session: SseSession, error: unknown): void {
     const known = error instanceof HttpException
     if (!known) this.#logger.error(error)
     if (session.closed) return
-    const statusCode = known ? error.getStatus() : 500
-    const message = known ? error.message : 'Internal server error'
-    session.send({ event: SSE_ERROR_EVENT, data: JSON.stringify({ statusCode, message }) })
+    const event = this.options.errorEvent ?? SSE_ERROR_EVENT
+    if (event !== false) {
+      const statusCode = known ? error.getStatus() : 500
+      const message = known ? error.message : 'Internal server error'
+      session.send({ event, data: JSON.stringify({ statusCode, message }) })
+    }
     session.close('error')
   }
 }
