@@ -10,7 +10,7 @@ export type KoaClass = typeof Koa3
 /** Both Koa majors the adapter supports, for `describe.each`. */
 export const majors: [string, KoaClass][] = [
   ['koa 3', Koa3],
-  ['koa 2', Koa2 as unknown as KoaClass],
+  ['koa 2', Koa2],
 ]
 
 export async function listen(app: Pick<Koa3, 'listen'>): Promise<{ server: Server; url: string }> {

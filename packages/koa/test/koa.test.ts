@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import { connect, createServer as createH2Server } from 'node:http2'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import cors from '@koa/cors'
 import Router from '@koa/router'
@@ -12,6 +13,13 @@ import { sse } from '../src/index'
 import { type KoaClass, listen, majors, openRaw, type RawStream, stop, until } from './helpers'
 
 type Events = { tick: { n: number }; note: string }
+
+it('tests both majors: koa is 3.x, koa2 is 2.x', () => {
+  const require = createRequire(import.meta.url)
+  expect(require('koa/package.json').version).toMatch(/^3\./)
+  expect(require('koa2/package.json').version).toMatch(/^2\./)
+  expect(majors[1]![1]).not.toBe(majors[0]![1])
+})
 
 describe.each(majors)('%s', (_name, Koa: KoaClass) => {
   const servers: Server[] = []
