@@ -108,9 +108,14 @@ export function sse<M extends EventMap = EventMap>(
     })
       .then((resolved) => {
         onError = resolved.onError ?? logError
+        // TODO(core): nodeConnection misses a response that closed before attach() (the client
+        // left during an async middleware or options function): the session would stay open
+        // and joined to its hub for good. Until core checks it, do not open such a stream.
+        if (res.destroyed) return
         return openNodeStream<M>(req, res, resolved)
       })
       .then((opened) => {
+        if (!opened) return
         session = opened
         ;(res as { sse?: SseSession<M> }).sse = opened
         res.locals.sse = opened

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import http, { type Server } from 'node:http'
 import { createHub, type Hub, type SseSession } from '@sse/core'
 import compression from 'compression'
 import cors from 'cors'
@@ -306,6 +306,39 @@ describe.each(majors)('%s', (name, express: ExpressFactory) => {
     session!.send('note', 'after')
     await until('the event', () => client.frames.length === 2)
     expect(client.closed).toBe(false)
+  })
+
+  it('opens nothing for a client that left during an async middleware (C16)', async () => {
+    const events = hub()
+    const app = express()
+    let release!: () => void
+    const auth = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let reached = false
+    const handler = vi.fn()
+    app.get(
+      '/events',
+      async (_req, _res, next) => {
+        reached = true
+        await auth
+        next()
+      },
+      sse<Events>({ hub: events, heartbeat: 50 }),
+      handler,
+    )
+    const url = await serve(app)
+    const request = http.request(`${url}/events`, { agent: false })
+    request.on('error', () => {})
+    request.end()
+    await until('the request reached the middleware', () => reached)
+    request.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    release()
+    // Proving that nothing opens needs a pause: long enough for the open to have happened.
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(events.size).toBe(0)
+    expect(handler).not.toHaveBeenCalled()
   })
 
   it('releases a stream whose client left: signal aborts once, the hub forgets it (C16)', async () => {
