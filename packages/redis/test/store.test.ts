@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@sse/core'
+import { waitFor } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
-import { waitFor } from './helpers'
 import { describeRedis, type RedisServer, startRedis } from './redis-server'
 
 describeRedis('RedisStore on a real redis-server', () => {
@@ -167,7 +167,7 @@ describeRedis('RedisStore on a real redis-server', () => {
     const appended = await Promise.all(
       Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).append({ data: String(i) })),
     )
-    await waitFor(() => seenA.length >= 100 && seenB.length >= 100, '100 live events')
+    await waitFor('100 live events', () => seenA.length >= 100 && seenB.length >= 100)
     const ids = appended.map((e) => e.id).sort((x, y) => a.compare(x, y))
     expect(seenA.map((e) => e.id)).toEqual(ids)
     expect(seenA2.map((e) => e.id)).toEqual(ids)
@@ -184,14 +184,14 @@ describeRedis('RedisStore on a real redis-server', () => {
     const seen: string[] = []
     const unsubscribe = s.subscribe((e) => seen.push(e.data))
     const later = await s.append({ data: 'later' })
-    await waitFor(() => seen.length === 1, 'the live event')
+    await waitFor('the live event', () => seen.length === 1)
     expect(seen).toEqual(['later'])
     unsubscribe()
     await s.append({ data: 'unheard' })
     const probe: string[] = []
     s.subscribe((e) => probe.push(e.id))
     const marker = await s.append({ data: 'marker' })
-    await waitFor(() => probe.includes(marker.id), 'the marker')
+    await waitFor('the marker', () => probe.includes(marker.id))
     expect(seen).toEqual(['later'])
     expect(s.compare(later.id, marker.id)).toBeLessThan(0)
   })
