@@ -4,8 +4,4 @@ import { runConformance } from '@sse/test-utils'
 import Koa from 'koa'
 import { koaTarget } from './target'
 
-runConformance(koaTarget('koa 3 over h2c', Koa, true), {
-  fails: [
-    "C18 a stream with no heartbeat outlives the server's socket timeout -- core bug: node.ts attach() sets only the HTTP/2 stream's timeout to 0, so Http2Server.setTimeout destroys the whole session",
-  ],
-})
+runConformance(koaTarget('koa 3 over h2c', Koa, true))
