@@ -5,7 +5,7 @@
  */
 
 export { asParsed } from './conformance/encoding'
-export { type CaseContext, type ConformanceCase, sessionLog } from './conformance/harness'
+export { CaseContext, type ConformanceCase, sessionLog } from './conformance/harness'
 export { conformanceCases, type RunConformanceOptions, runConformance } from './conformance/run'
 export {
   type ConnectEventSourceOptions,

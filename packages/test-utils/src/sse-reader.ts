@@ -1,15 +1,19 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser'
-import { type WaitOptions, waitFor } from './wait'
+import type { WaitOptions } from './wait'
 
 /** An event as eventsource-parser dispatched it, with the time it arrived (`Date.now()`). */
 export interface ReceivedEvent extends EventSourceMessage {
   at: number
+  /** Position among everything parsed on this stream (events, comments, retries), from 0. */
+  seq: number
 }
 
 /** A comment line as eventsource-parser reported it (one leading space removed). */
 export interface ReceivedComment {
   text: string
   at: number
+  /** Position among everything parsed on this stream (events, comments, retries), from 0. */
+  seq: number
 }
 
 /**
@@ -30,13 +34,18 @@ export class SseReader {
   firstByteAt: number | undefined
   readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: false })
   readonly #parser: EventSourceParser
+  readonly #waiters = new Set<() => void>()
   #text = ''
+  #seq = 0
 
   constructor() {
     this.#parser = createParser({
-      onEvent: (event) => this.events.push({ ...event, at: Date.now() }),
-      onComment: (text) => this.comments.push({ text, at: Date.now() }),
-      onRetry: (retry) => this.retries.push(retry),
+      onEvent: (event) => this.events.push({ ...event, at: Date.now(), seq: this.#seq++ }),
+      onComment: (text) => this.comments.push({ text, at: Date.now(), seq: this.#seq++ }),
+      onRetry: (retry) => {
+        this.#seq++
+        this.retries.push(retry)
+      },
     })
   }
 
@@ -47,6 +56,34 @@ export class SseReader {
     const text = this.#decoder.decode(chunk, { stream: true })
     this.#text += text
     this.#parser.feed(text)
+    for (const waiter of this.#waiters) waiter()
+  }
+
+  /**
+   * Resolves once `check` holds, looking again each time a chunk arrives (no polling delay, so
+   * a property test can do hundreds of round trips quickly); fails after `timeout`.
+   */
+  until(
+    what: string | (() => string),
+    check: () => boolean,
+    options: WaitOptions = {},
+  ): Promise<void> {
+    if (check()) return Promise.resolve()
+    const timeout = options.timeout ?? 5000
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        if (!check()) return
+        this.#waiters.delete(waiter)
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter)
+        const name = typeof what === 'string' ? what : what()
+        reject(new Error(`Timed out after ${timeout} ms waiting for ${name}`))
+      }, timeout)
+      this.#waiters.add(waiter)
+    })
   }
 
   /** The body bytes received so far. */
@@ -63,13 +100,13 @@ export class SseReader {
   async waitForText(match: string | RegExp, timeoutMs = 5000): Promise<void> {
     const found = () =>
       typeof match === 'string' ? this.#text.includes(match) : match.test(this.#text)
-    await waitFor(`text ${String(match)} in the stream`, found, { timeout: timeoutMs })
+    await this.until(`text ${String(match)} in the stream`, found, { timeout: timeoutMs })
   }
 
   /** Waits until at least `count` events arrived and returns all events so far. */
   async waitForEvents(count: number, options?: WaitOptions): Promise<ReceivedEvent[]> {
-    await waitFor(
-      `${count} events (got ${this.events.length})`,
+    await this.until(
+      () => `${count} events (got ${this.events.length})`,
       () => this.events.length >= count,
       options,
     )
@@ -78,8 +115,8 @@ export class SseReader {
 
   /** Waits until at least `count` comments arrived and returns all comments so far. */
   async waitForComments(count: number, options?: WaitOptions): Promise<ReceivedComment[]> {
-    await waitFor(
-      `${count} comments (got ${this.comments.length})`,
+    await this.until(
+      () => `${count} comments (got ${this.comments.length})`,
       () => this.comments.length >= count,
       options,
     )

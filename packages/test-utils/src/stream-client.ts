@@ -36,7 +36,11 @@ export interface StreamClient {
   readonly headAt: number
   /** Body chunks exactly as the socket delivered them. */
   readonly chunks: readonly Buffer[]
-  /** True once the server ended the response cleanly (HTTP/1.1 last chunk, HTTP/2 END_STREAM). */
+  /**
+   * True once the server ended the response cleanly (HTTP/1.1 last chunk, HTTP/2 END_STREAM).
+   * On HTTP/2, Node's client reports a RST_STREAM with NO_ERROR (what `stream.destroy()` sends)
+   * the same way, so there it cannot tell a dropped stream from an ended one.
+   */
   readonly ended: boolean
   /** True once the response is over for any reason (ended, reset, or closed by us). */
   readonly closed: boolean

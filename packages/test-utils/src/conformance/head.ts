@@ -117,7 +117,7 @@ export const headCases: ConformanceCase[] = [
       await waitFor('the reconnect that gets the 204', () => requests >= 2)
       await waitFor('the client to give up', () => es.source.readyState === es.source.CLOSED)
       // Proving that nothing more happens takes a wait: many times the 50 ms a retry would take.
-      await sleep(400)
+      await sleep(250)
       expect(requests).toBe(2)
       expect(es.requests).toHaveLength(2)
     },

@@ -135,16 +135,16 @@ export const resumeCases: ConformanceCase[] = [
     async run(t) {
       const hub = createHub({ heartbeat: false })
       const server = await t.start({
-        options: () => ({ hub, maxLifetime: 150, retry: 20 }),
+        options: () => ({ hub, maxLifetime: 100, retry: 20 }),
       })
       const es = t.eventSource(server)
       await waitFor('the client to open', () => es.opens > 0)
       const ids: string[] = []
-      for (let i = 0; i < 120; i++) {
+      for (let i = 0; i < 80; i++) {
         ids.push(await hub.publish({ data: String(i) }))
         await sleep(5)
       }
-      await waitFor(`120 events (got ${es.messages.length})`, () => es.messages.length >= 120, {
+      await waitFor(`80 events (got ${es.messages.length})`, () => es.messages.length >= 80, {
         timeout: 10_000,
       })
       // One more reconnect after the last event: a duplicate from its replay would show now.
