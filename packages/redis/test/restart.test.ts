@@ -1,0 +1,127 @@
+import { createServer } from 'node:http'
+import { createHub } from '@sse/core'
+import { openNodeStream } from '@sse/core/node'
+import { listen, openStream, sleep, waitFor } from '@sse/test-utils'
+import { afterEach, expect, it } from 'vitest'
+import { RedisStore, RedisStoreError } from '../src/index'
+import { describeRedis, type RedisServer, startRedis } from './redis-server'
+
+describeRedis('Redis restarted while publishers and subscribers run', () => {
+  const cleanups: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  /** A hub on RedisStore behind node:http, and a raw client that must stay on one connection. */
+  async function app(redis: RedisServer) {
+    const reports: unknown[] = []
+    const store = new RedisStore({
+      redis: redis.url,
+      offlineTimeout: 200,
+      onError: (error) => reports.push(error),
+    })
+    const hub = createHub({ store, heartbeat: false })
+    const server = await listen(createServer((req, res) => void openNodeStream(req, res, { hub })))
+    await store.ready()
+    cleanups.push(async () => {
+      await hub.shutdown({ grace: 100 })
+      await server.close()
+      await store.close()
+    })
+    return { store, hub, server, reports }
+  }
+
+  it('crash and restart (AOF, fsync always): every acknowledged event reaches the subscriber once, on the same connection', async () => {
+    const redis = await startRedis({ persistent: true })
+    cleanups.push(() => redis.stop())
+    const { hub, server, reports } = await app(redis)
+    // A second publisher process's role: its own store on the same stream.
+    const other = new RedisStore({ redis: redis.url, offlineTimeout: 200, onError: () => {} })
+    cleanups.push(() => other.close())
+    const client = await openStream(server)
+    await sleep(20)
+
+    const acked = new Map<string, string>()
+    const failures: unknown[] = []
+    let n = 0
+    let stop = false
+    const publisher = async (publish: (data: string) => Promise<string>) => {
+      while (!stop) {
+        const data = String(n++)
+        await publish(data).then(
+          (id) => acked.set(id, data),
+          (error) => failures.push(error),
+        )
+        await sleep(2)
+      }
+    }
+    const running = Promise.all([
+      publisher((data) => hub.publish({ data })),
+      publisher((data) => other.append({ data }).then((event) => event.id)),
+    ])
+    await waitFor('100 acknowledged events', () => acked.size >= 100, { timeout: 10_000 })
+    await redis.kill()
+    await waitFor('publishing to fail', () => failures.length >= 4, { timeout: 10_000 })
+    await redis.start()
+    const before = acked.size
+    await waitFor('100 more acknowledged events', () => acked.size >= before + 100, {
+      timeout: 15_000,
+    })
+    stop = true
+    await running
+
+    await waitFor(
+      `every acknowledged event at the client (${client.events().length}/${acked.size})`,
+      () => client.events().length >= acked.size,
+      { timeout: 10_000 },
+    )
+    await sleep(100)
+    const events = client.events()
+    const ids = events.map((e) => e.id!)
+    expect(new Set(ids).size, 'no event twice').toBe(ids.length)
+    for (const [id, data] of acked) {
+      expect(events.find((e) => e.id === id)?.data, `acknowledged event ${id}`).toBe(data)
+    }
+    // Anything else the client got was published while Redis went down: stored, not confirmed.
+    expect(events.length - acked.size).toBeLessThanOrEqual(failures.length)
+    expect(client.closed, 'the subscriber stayed connected').toBe(false)
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(RedisStoreError)
+      expect(String(failure)).toMatch(/unreachable|may not have been stored/)
+    }
+    expect(String(reports[0])).toMatch(/lost the connection to Redis/)
+    client.close()
+  })
+
+  it('restart that lost every event (no persistence): the live feed carries on, old cursors are reported lost', async () => {
+    const redis = await startRedis()
+    cleanups.push(() => redis.stop())
+    const { hub, server } = await app(redis)
+    const client = await openStream(server)
+    await sleep(20)
+    const old = await hub.publish({ data: 'before' })
+    await client.waitForEvents(1)
+    await redis.kill()
+    await redis.start()
+    // Publishing fails fast until the store has reconnected; the first success is 'after'.
+    const deadline = Date.now() + 10_000
+    while (
+      !(await hub.publish({ data: 'after' }).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline) throw new Error('publishing did not recover after the restart')
+    }
+    const events = await client.waitForEvents(2, { timeout: 10_000 })
+    expect(events.map((e) => e.data)).toEqual(['before', 'after'])
+    expect(client.closed).toBe(false)
+    const resumed = await openStream(server, { headers: { 'last-event-id': old } })
+    expect(resumed.headers['sse-replay']).toBe('lost')
+    const replayed = await resumed.waitForEvents(2)
+    expect(replayed.map((e) => e.event ?? 'message')).toEqual(['history-lost', 'message'])
+    expect(replayed[1]!.data).toBe('after')
+    resumed.close()
+    client.close()
+  })
+})
