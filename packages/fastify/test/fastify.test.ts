@@ -1,3 +1,4 @@
+import { connect as connect2 } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import compress from '@fastify/compress'
 import cors from '@fastify/cors'
@@ -204,6 +205,24 @@ describe('before the stream opens', () => {
     expect(client.status).toBe(418)
     expect(JSON.parse(await client.waitEnd())).toEqual({ handled: 'no stream today' })
   })
+  it('an error while the stream opens, before its head, goes through the error handler', async () => {
+    const hub = createHub()
+    const { app, logs } = await build({ hub })
+    app.setErrorHandler((error, _request, reply) => {
+      reply.code(418).send({ handled: (error as Error).name })
+    })
+    app.get('/events', async (_request, reply) => {
+      // Not iterable: the hub fails to add the session before anything is written.
+      await reply.sse({ topics: 5 as unknown as string[] })
+    })
+    const client = await get(`${await listen(app)}/events`)
+    expect(client.status).toBe(418)
+    expect(JSON.parse(await client.waitEnd())).toEqual({ handled: 'TypeError' })
+    expect(problems(logs).map((line) => line.msg)).not.toContain(
+      'Promise errored, but reply.sent = true was set',
+    )
+    await hub.shutdown({ grace: 0 })
+  })
 })
 
 describe('after the stream opened', () => {
@@ -326,6 +345,51 @@ describe('hub and shutdown', () => {
 })
 
 describe('HTTP/2 (h2c)', () => {
+  it('app.close() drops a stream stuck past the grace period', async () => {
+    // forceCloseConnections lets Fastify close HTTP/2 sessions on close before Node 24.
+    const { app } = await build({ shutdown: { grace: 200 } }, () => {}, {
+      http2: true,
+      forceCloseConnections: true,
+    } as FastifyServerOptions)
+    let session: SseSession | undefined
+    app.get('/events', async (_request, reply) => {
+      session = await reply.sse()
+    })
+    const client = connect2(await listen(app))
+    client.on('error', () => {})
+    const stream = client.request({ ':path': '/events' })
+    stream.on('error', () => {})
+    // Never read: once HTTP/2 flow control's window is full, the server's bytes wait.
+    stream.pause()
+    await until(() => session !== undefined)
+    const chunk = 'x'.repeat(64 * 1024)
+    for (let i = 0; i < 4; i++) session!.send({ data: chunk })
+    await until(() => session!.bufferedBytes > 0)
+    let released = false
+    void session!.released().then(() => {
+      released = true
+    })
+    const closing = app.close()
+    await until(() => released)
+    expect(session!.closeReason).toBe('shutdown')
+    // A paused client keeps its HTTP/2 connection open until it reads or leaves.
+    client.destroy()
+    await closing
+  })
+
+  it('app.close() ends an open h2c stream and completes', async () => {
+    const { app } = await build({ shutdown: { grace: 1000 } }, () => {}, {
+      http2: true,
+    } as FastifyServerOptions)
+    app.get('/events', async (_request, reply) => {
+      await reply.sse()
+    })
+    const client = await get2(await listen(app), '/events')
+    await client.waitFor((text) => text !== '')
+    await app.close()
+    await client.waitEnd()
+  })
+
   it('opens a stream without connection-specific headers (C04)', async () => {
     const { app, logs } = await build({}, () => {}, { http2: true } as FastifyServerOptions)
     app.addHook('onRequest', async (_request, reply) => {
