@@ -51,6 +51,14 @@ export interface ShutdownOptions<M extends EventMap = EventMap> {
   farewell?: SseMessage<M>
 }
 
+/**
+ * The arguments of {@link Hub.publish}: `(event, data, target?)` with data typed by the event
+ * map, or `(message, target?)`. A union of tuples keeps `Hub<Events>` assignable to `Hub`.
+ */
+export type PublishArgs<M extends EventMap> =
+  | { [K in keyof M & string]: [event: K, data: M[K], target?: Target] }[keyof M & string]
+  | [message: SseMessage<M>, target?: Target]
+
 interface Member {
   readonly session: SseSession
   readonly topics: ReadonlySet<string>
@@ -116,9 +124,8 @@ export class Hub<M extends EventMap = EventMap> {
    * await hub.publish({ event: 'notice', data: 'hi' }, { key: userId })
    * ```
    */
-  publish<K extends keyof M & string>(event: K, data: M[K], target?: Target): Promise<string>
-  publish(message: SseMessage<M>, target?: Target): Promise<string>
-  publish(first: string | SseMessage<M>, second?: unknown, third?: Target): Promise<string> {
+  publish(...args: PublishArgs<M>): Promise<string> {
+    const [first, second, third] = args as [string | SseMessage, unknown, Target?]
     const named = typeof first === 'string'
     const message = (named ? { event: first, data: second } : first) as SseMessage
     const target = (named ? third : second) as Target | undefined

@@ -21,6 +21,7 @@ export {
   Hub,
   type HubOptions,
   type Membership,
+  type PublishArgs,
   type ShutdownOptions,
   type Target,
 } from './hub'
@@ -30,6 +31,7 @@ export type { PipeOptions, PipeSource } from './pipe'
 export {
   type CloseReason,
   type ResolvedSessionOptions,
+  type SendArgs,
   type SessionOptions,
   type Sink,
   SseSession,

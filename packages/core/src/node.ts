@@ -64,6 +64,7 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
     http2,
     lastEventIdHeader: req.headers['last-event-id'],
     url: req.url,
+    method: req.method,
     writeHead(status, headers) {
       const out = res as ServerResponse
       for (const name in headers) out.setHeader(name, headers[name]!)
@@ -82,6 +83,12 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       // A write racing a disconnect can emit 'error' on some Node versions; the 'close' that
       // follows does the cleanup, so the error is not worth a crash or a log line.
       res.on('error', ignore)
+      // The client may have left while the application was still deciding (an async auth
+      // check, a slow store): then 'close' has fired already and will not fire again.
+      const gone = http2
+        ? (res as Http2ServerResponse).stream.destroyed
+        : (res as ServerResponse).destroyed || req.socket.destroyed
+      if (gone) session.handleClose()
     },
   }
 }

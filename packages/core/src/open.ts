@@ -26,6 +26,8 @@ export interface Connection {
   readonly lastEventIdHeader: string | string[] | null | undefined
   /** The request URL (or path with query), for the query-string cursor. */
   readonly url: string | undefined
+  /** The request method: a `HEAD` request gets the stream's head and no body. */
+  readonly method?: string
   /** Sends the response head, keeping headers the application already set (C05). Called once. */
   writeHead(status: number, headers: Record<string, string>): void
   /** Wires the runtime's close and drain notifications to the session. Called once, first. */
@@ -48,7 +50,33 @@ function pick<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value
 }
 
-/** Applies the call's options over the hub's defaults over the built-in defaults. */
+function optionError(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Invalid SSE option "${name}": expected ${expected}, got ${String(value)}`)
+}
+
+function checkDuration(name: string, value: unknown, allowFalse: boolean): void {
+  if (allowFalse && value === false) return
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw optionError(
+      name,
+      `a non-negative integer of milliseconds${allowFalse ? ' or false' : ''}`,
+      value,
+    )
+  }
+}
+
+function checkFraction(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw optionError(name, 'a number from 0 to 1', value)
+  }
+}
+
+/**
+ * Applies the call's options over the hub's defaults over the built-in defaults, and checks
+ * them, so a bad option fails before anything is written to the client.
+ *
+ * @throws TypeError naming the option when a value is out of its range.
+ */
 export function resolveOptions(
   options: SessionOptions,
   hubDefaults: SessionOptions = {},
@@ -57,6 +85,16 @@ export function resolveOptions(
   for (const key of Object.keys(out) as (keyof ResolvedSessionOptions)[]) {
     ;(out as Record<string, unknown>)[key] = pick(options[key], pick(hubDefaults[key], out[key]))
   }
+  checkDuration('heartbeat', out.heartbeat, true)
+  checkDuration('retry', out.retry, true)
+  checkDuration('maxLifetime', out.maxLifetime, true)
+  checkFraction('retryJitter', out.retryJitter)
+  checkFraction('lifetimeJitter', out.lifetimeJitter)
+  if (typeof out.maxBufferedBytes !== 'number' || !(out.maxBufferedBytes > 0)) {
+    throw optionError('maxBufferedBytes', 'a positive number of bytes', out.maxBufferedBytes)
+  }
+  if (typeof out.serialize !== 'function')
+    throw optionError('serialize', 'a function', out.serialize)
   return out
 }
 
@@ -106,6 +144,12 @@ export async function openSession<M extends EventMap = EventMap>(
     return session
   }
   const headers = streamHeaders(connection.http2)
+  if (connection.method === 'HEAD') {
+    // Node sends no body on HEAD and would send the head only on a first write: end at once.
+    connection.writeHead(200, headers)
+    session.close()
+    return session
+  }
   if (!hub) {
     connection.writeHead(200, headers)
     session.start(retryFrame(resolved))

@@ -5,12 +5,14 @@ import type { EventMap, SseMessage } from './types'
 export type PipeSource<T> = AsyncIterable<T> | ReadableStream<T>
 
 /** Options of {@link SseSession.pipe}. */
-export interface PipeOptions<T, M extends EventMap = EventMap> {
+export interface PipeOptions<T> {
   /**
    * Turns each item into a message. Without it, strings are sent as unnamed events' data and
-   * other items are sent as messages (`{ event, data, id }`).
+   * other items are sent as messages (`{ event, data, id }`). Items are checked at run time by
+   * the encoder, not against the session's event map: a typed map here would make
+   * `SseSession<Events>` unassignable to `SseSession` (callback parameters are checked strictly).
    */
-  map?: (item: T) => SseMessage<M> | string
+  map?: (item: T) => SseMessage | string
   /**
    * Closes the stream when the source ends.
    * @default true
@@ -39,7 +41,7 @@ function iteratorOf<T>(source: PipeSource<T>): AsyncIterator<T> {
 export async function pipeInto<T, M extends EventMap>(
   session: SseSession<M>,
   source: PipeSource<T>,
-  options: PipeOptions<T, M> = {},
+  options: PipeOptions<T> = {},
 ): Promise<void> {
   if (session.closed) return
   const iterator = iteratorOf(source)

@@ -95,6 +95,16 @@ export const sessionDefaults: ResolvedSessionOptions = Object.freeze({
   serialize: JSON.stringify,
 })
 
+/**
+ * The arguments of {@link SseSession.send}: `(event, data, fields?)` with data typed by the event
+ * map, or one message object. A union of tuples rather than generic overloads, so that
+ * `SseSession<Events>` stays assignable to `SseSession` (a generic `K extends keyof M` would
+ * make the event map contravariant).
+ */
+export type SendArgs<M extends EventMap> =
+  | { [K in keyof M & string]: [event: K, data: M[K], fields?: MessageFields] }[keyof M & string]
+  | [message: SseMessage<M>]
+
 const HEARTBEAT = ':\n\n'
 const OPEN = 0
 const CLOSED = 1
@@ -176,9 +186,8 @@ export class SseSession<M extends EventMap = EventMap> implements Tickable {
    * session.send({ event: 'tick', data: { n: 1 }, id: '42' })
    * ```
    */
-  send<K extends keyof M & string>(event: K, data: M[K], fields?: MessageFields): boolean
-  send(message: SseMessage<M>): boolean
-  send(eventOrMessage: string | SseMessage<M>, data?: unknown, fields?: MessageFields): boolean {
+  send(...args: SendArgs<M>): boolean {
+    const [eventOrMessage, data, fields] = args as [string | SseMessage<M>, unknown, MessageFields?]
     const message: EventFields =
       typeof eventOrMessage === 'string'
         ? {
@@ -238,7 +247,7 @@ export class SseSession<M extends EventMap = EventMap> implements Tickable {
    * `options.map`). Stops the source when the client leaves; closes the stream when the source
    * ends (unless `options.close` is false) or fails (and then rejects with the source's error).
    */
-  pipe<T>(source: PipeSource<T>, options?: PipeOptions<T, M>): Promise<void> {
+  pipe<T>(source: PipeSource<T>, options?: PipeOptions<T>): Promise<void> {
     return pipeInto(this, source, options)
   }
 

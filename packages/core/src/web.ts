@@ -92,6 +92,7 @@ export async function openWebStream<M extends EventMap = EventMap>(
     http2: true,
     lastEventIdHeader: request.headers.get('last-event-id'),
     url: request.url,
+    method: request.method,
     writeHead(status, sse) {
       const headers = new Headers(options.headers)
       for (const name in sse) headers.set(name, sse[name]!)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { openSession } from '../src/open'
+import type { SseSession } from '../src/session'
 import { ticker } from '../src/ticker'
 import { RecordingClient } from './sink'
 
@@ -181,5 +182,17 @@ describe('SseSession', () => {
     expect(ticker.size).toBe(before + 50)
     for (const { client } of sessions) client.leave()
     expect(ticker.size).toBe(before)
+  })
+})
+
+describe('types', () => {
+  it('checks send against the event map, and a typed session is still a session', async () => {
+    const { session } = await open()
+    // @ts-expect-error: no such event
+    session.send('tock', { n: 1 })
+    // @ts-expect-error: data must match the declared event
+    session.send({ event: 'tick', data: { n: '1' } })
+    const untyped: SseSession = session
+    expect(untyped.send({ data: 'plain' })).toBe(true)
   })
 })

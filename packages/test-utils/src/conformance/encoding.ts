@@ -1,4 +1,4 @@
-import type { SseSession } from '@sse/core'
+import type { SseMessage, SseSession } from '@sse/core'
 import fc from 'fast-check'
 import { expect } from 'vitest'
 import { framingProblems } from '../sse-reader'
@@ -69,7 +69,7 @@ const oneLine = (forbidden: RegExp) => anyText.map((s) => s.replace(forbidden, '
 async function sendAndRead(
   session: SseSession,
   client: Awaited<ReturnType<typeof openDriven>>['client'],
-  message: Parameters<SseSession['send']>[0],
+  message: SseMessage,
 ) {
   const before = client.events().length
   session.send(message)
