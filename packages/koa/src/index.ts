@@ -51,7 +51,8 @@ function fromConnection(ctx: ParameterizedContext, error: unknown): boolean {
 }
 
 /**
- * A Koa middleware that opens an event stream and sets `ctx.sse` for the middleware after it.
+ * A Koa middleware that opens an event stream and sets `ctx.sse` for the middleware after it,
+ * which runs only when the stream is open (not when the client already left).
  *
  * The stream opens (status 200, head and first frame sent) before `next()` runs, so put
  * authentication and other refusals (401, 403, 404, 204...) before this middleware: they answer
@@ -104,6 +105,9 @@ export function sse<M extends EventMap = EventMap>(
     // From here the response belongs to the stream: Koa must not write a body or a status.
     ctx.respond = false
     ctx.sse = session
+    // The client left while earlier middleware was still deciding, or the hub is shutting down:
+    // there is no stream for the route to serve.
+    if (session.closed) return
     try {
       await next()
     } catch (error) {

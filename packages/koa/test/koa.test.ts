@@ -229,6 +229,36 @@ describe.each(majors)('%s', (_name, Koa: KoaClass) => {
     expect(logged).not.toHaveBeenCalled()
   })
 
+  it('opens no stream for a client that left during an earlier async middleware (C16)', async () => {
+    const hub = createHub({ heartbeat: false })
+    const app = new Koa()
+    const errors: unknown[] = []
+    app.on('error', (error) => errors.push(error))
+    let gone!: () => void
+    const left = new Promise<void>((resolve) => {
+      gone = resolve
+    })
+    const handler = vi.fn()
+    app.use(async (ctx, next) => {
+      ctx.req.once('close', gone)
+      await left // an auth lookup that outlives the client
+      await next()
+    })
+    app.use(sse({ hub }))
+    app.use(handler)
+    const url = await serve(app)
+    const request = (await import('node:http')).get(url)
+    request.on('error', () => {})
+    await until(() => request.socket !== null)
+    await new Promise((r) => setTimeout(r, 20))
+    request.destroy()
+    await left
+    await new Promise((r) => setTimeout(r, 50))
+    expect(hub.size).toBe(0)
+    expect(handler).not.toHaveBeenCalled()
+    expect(errors).toEqual([])
+  })
+
   it('delivers at once through koa-compress, uncompressed', async () => {
     const app = new Koa()
     app.use(compress({ threshold: 0 }))
@@ -269,11 +299,18 @@ describe.each(majors)('%s', (_name, Koa: KoaClass) => {
   it('lets server.close() complete after hub.shutdown() (C18)', async () => {
     const hub = createHub({ heartbeat: false })
     const app = new Koa()
+    const handler = vi.fn()
     app.use(sse({ hub }))
+    app.use(handler)
     const { server, url } = await listen(app)
     const streams = await Promise.all([open(url), open(url)])
     await until(() => hub.size === 2)
     await hub.shutdown({ grace: 2000, farewell: { event: 'bye' } })
+    // A latecomer is told to come back later, and the route does not run for it.
+    const late = await open(url)
+    await late.done
+    expect(late.headers['retry-after']).toBeDefined()
+    expect(handler).toHaveBeenCalledTimes(2)
     await new Promise((resolve) => server.close(resolve))
     await Promise.all(streams.map((s) => s.done))
     for (const stream of streams) expect(stream.frames.at(-1)).toEqual({ event: 'bye', data: '' })
