@@ -38,8 +38,7 @@ declare global {
        * The event stream opened by `sse()` from `@sse/express`, typed by its event map in the
        * handlers that follow it; in other handlers it may be undefined.
        */
-      // biome-ignore lint/suspicious/noExplicitAny: a typed SseSession<M> is not assignable to SseSession<EventMap> (core's pipe() typing), and every M must fit here.
-      sse: this extends { locals: { sse: infer S } } ? S : SseSession<any> | undefined
+      sse: this extends { locals: { sse: infer S } } ? S : SseSession | undefined
     }
   }
 }
@@ -108,14 +107,9 @@ export function sse<M extends EventMap = EventMap>(
     })
       .then((resolved) => {
         onError = resolved.onError ?? logError
-        // TODO(core): nodeConnection misses a response that closed before attach() (the client
-        // left during an async middleware or options function): the session would stay open
-        // and joined to its hub for good. Until core checks it, do not open such a stream.
-        if (res.destroyed) return
         return openNodeStream<M>(req, res, resolved)
       })
       .then((opened) => {
-        if (!opened) return
         session = opened
         ;(res as { sse?: SseSession<M> }).sse = opened
         res.locals.sse = opened
