@@ -1,7 +1,5 @@
 /**
- * `@sse/hono`: Server-Sent Events for Hono, with heartbeat, ids, resume and broadcast from
- * `@sse/core`. On `@hono/node-server` it writes straight to the Node response; elsewhere (Bun,
- * Deno, Workers, or `transport: 'web'`) it answers with a web `ReadableStream`.
+ * `@sse/hono`: Server-Sent Events for Hono on every runtime, over `@sse/core`.
  * @module
  */
 import { type EventMap, openSession, type SseSession } from '@sse/core'
@@ -55,21 +53,6 @@ function presetHeaders(c: Context, extra: HeadersInit | undefined): Headers {
   return headers
 }
 
-function run<M extends EventMap, C extends Context>(
-  session: SseSession<M>,
-  c: C,
-  callback: SseCallback<M, C> | undefined,
-  onError: (error: unknown, c: Context) => void,
-): void {
-  if (!callback || session.closed) return
-  Promise.resolve()
-    .then(() => callback(session, c))
-    .catch((error) => {
-      onError(error, c)
-      session.close('error')
-    })
-}
-
 /**
  * Opens an event stream and returns the `Response` to return from the handler. Headers set
  * before (`c.header()`, `hono/cors`, `secureHeaders`...) are kept. On `@hono/node-server` the
@@ -95,6 +78,15 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
 ): Promise<Response> {
   const onError =
     options.onError ?? ((error) => console.error('[@sse/hono] stream callback failed:', error))
+  const run = (session: SseSession<M>) => {
+    if (!callback || session.closed) return
+    Promise.resolve()
+      .then(() => callback(session, c))
+      .catch((error) => {
+        onError(error, c)
+        session.close('error')
+      })
+  }
   const node = options.transport === 'web' ? undefined : nodeBindings(c)
   if (!node) {
     // Reading `c.res` turns pending `c.header()` values into a response that Hono, when a
@@ -106,7 +98,11 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     for (const [name, value] of response.headers) {
       if (name !== 'set-cookie') pending.set(name, value)
     }
-    run(session, c, callback, onError)
+    // Bun closes connections idle for `idleTimeout` (10 s by default, below the 15 s heartbeat);
+    // lift it for this request as core's node connection does for Node sockets (C18).
+    const bun = c.env as { timeout?: (request: Request, seconds: number) => void } | undefined
+    if ('Bun' in globalThis && typeof bun?.timeout === 'function') bun.timeout(c.req.raw, 0)
+    run(session)
     return response
   }
   const { incoming, outgoing } = node
@@ -122,13 +118,10 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     for (const [name, value] of headers) if (name !== 'set-cookie') outgoing.setHeader(name, value)
     const cookies = headers.getSetCookie()
     if (cookies.length > 0) outgoing.setHeader('set-cookie', cookies)
-    openSession<M>(nodeConnection(incoming, outgoing), options).then(
-      (session) => run(session, c, callback, onError),
-      (error) => {
-        onError(error, c)
-        outgoing.destroy()
-      },
-    )
+    openSession<M>(nodeConnection(incoming, outgoing), options).then(run, (error) => {
+      onError(error, c)
+      outgoing.destroy()
+    })
   })
   const sent = c.newResponse(null, { headers: { [ALREADY_SENT]: 'true' } })
   // @hono/node-server (1.13 to 2.1) writes its own light Response objects through a shortcut that

@@ -31,7 +31,13 @@ describe.each(transports)(
       })
       app.get('/events', (c) => {
         c.header('X-Preset', 'kept')
-        return sse(c, (s) => void (session = s), { hub, transport: transportOption(transport) })
+        return sse(
+          c,
+          (s) => {
+            session = s
+          },
+          { hub, transport: transportOption(transport) },
+        )
       })
       const served: Served = await serve(app, { http2: true })
       cleanups.push(() => served.close())

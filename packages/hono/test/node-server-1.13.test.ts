@@ -30,7 +30,13 @@ describe.each(transports)('sse() on @hono/node-server 1.13, %s path', (transport
       }
       app.get('/events', (c) => {
         c.header('X-Preset', 'kept')
-        return sse(c, (s) => void (session = s), { hub, transport: transportOption(transport) })
+        return sse(
+          c,
+          (s) => {
+            session = s
+          },
+          { hub, transport: transportOption(transport) },
+        )
       })
       const served = await serve(app, { adaptor: createAdaptorServer as never })
       cleanups.push(() => served.close())

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, it } from 'vitest'
-import { open, waitFor } from './helpers'
+import { open, sleep, waitFor } from './helpers'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packageDir = join(here, '..')
@@ -89,7 +89,7 @@ function startApp(binary: string, args: string[]): Promise<string> {
 }
 
 describe.each(runtimes)('web path on $name', ({ name, binary, args }) => {
-  it('streams, broadcasts, resumes and notices disconnects', async (ctx) => {
+  it('streams, outlives the idle timeout, broadcasts, resumes, notices disconnects', async (ctx) => {
     const missing = !binary
       ? `no ${name} binary (npm package "${name}" not installed for ${os}-${cpu}, none on PATH)`
       : !coreBuilt
@@ -107,6 +107,12 @@ describe.each(runtimes)('web path on $name', ({ name, binary, args }) => {
     expect(raw.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(raw.headers['cache-control']).toBe('no-cache, no-transform')
     expect(raw.headers['x-preset']).toBe('kept')
+
+    // Bun serves the fixture with `idleTimeout: 1` (it cuts idle connections after about 4 s):
+    // a stream must be exempt from it, as from Node's socket timeout (C18).
+    await raw.waitForEvents(1)
+    await sleep(5000)
+    expect(raw.isEnded()).toBe(false)
 
     const received: MessageEvent[] = []
     const source = new EventSource(`${url}/events`)

@@ -108,7 +108,15 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
       let session: SseSession<Events> | undefined
       const app = new Hono()
       app.use(compress(options))
-      app.get('/events', (c) => sse<Events>(c, (s) => void (session = s), { transport: option }))
+      app.get('/events', (c) =>
+        sse<Events>(
+          c,
+          (s) => {
+            session = s
+          },
+          { transport: option },
+        ),
+      )
       const stream = await connect((await start(app)).url, '/events', {
         'accept-encoding': 'gzip, deflate',
       })
@@ -141,7 +149,15 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
     const hub = createHub<Events>({ heartbeat: false })
     let session: SseSession<Events> | undefined
     const app = new Hono()
-    app.get('/events', (c) => sse(c, (s) => void (session = s), { hub, transport: option }))
+    app.get('/events', (c) =>
+      sse(
+        c,
+        (s) => {
+          session = s
+        },
+        { hub, transport: option },
+      ),
+    )
     const stream = await connect((await start(app)).url)
     await waitFor('the session', () => session && hub.size === 1)
     const aborted = new Promise((resolve) =>
