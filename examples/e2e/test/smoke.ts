@@ -1,0 +1,299 @@
+import {
+  connectEventSource,
+  openStream,
+  type ReceivedEvent,
+  type StreamClient,
+  waitFor,
+  within,
+} from '@sse/test-utils'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ExampleName, type RunningExample, startExample } from './examples.ts'
+
+const TICK_MS = 250
+const HEARTBEAT_MS = 100
+const PROMPT = 'one two three four five six seven eight'
+
+type Tick = { id: string; n: number; time: string }
+
+function ticksOf(events: readonly ReceivedEvent[]): Tick[] {
+  return events
+    .filter((event) => event.event === 'tick')
+    .map((event) => ({ id: event.id!, ...JSON.parse(event.data) }))
+}
+
+/** The events of a stream after the one with id `cursor`, as (id, event, data). */
+function after(stream: StreamClient, cursor: string) {
+  const events = stream.events()
+  const at = events.findIndex((event) => event.id === cursor)
+  return at === -1 ? [] : events.slice(at + 1).map(({ id, event, data }) => ({ id, event, data }))
+}
+
+/** Reads a whole fetch response as SSE; resolves once the server has ended the body. */
+async function readEvents(response: Response): Promise<EventSourceMessage[]> {
+  const events: EventSourceMessage[] = []
+  const parser = createParser({ onEvent: (event) => events.push(event) })
+  const decoder = new TextDecoder()
+  for await (const chunk of response.body!) parser.feed(decoder.decode(chunk, { stream: true }))
+  return events
+}
+
+/** A chat answer: tokens in order, then one `done` with their count, then the end. */
+function expectAnswer(events: EventSourceMessage[]) {
+  const done = events.at(-1)
+  const tokens = events.slice(0, -1)
+  expect(done?.event).toBe('done')
+  expect(tokens.length).toBeGreaterThan(5)
+  expect(tokens.every((event) => event.event === 'token' && event.data !== '')).toBe(true)
+  expect(JSON.parse(done!.data)).toEqual({ tokens: tokens.length })
+  // The answer repeats the prompt word for word: the tokens arrived in order.
+  expect(tokens.map((event) => event.data).join('')).toContain(PROMPT)
+}
+
+/**
+ * The HTTP contract every example serves (examples/README.md), over real sockets: the page,
+ * `/events` with ticks, heartbeats, notifications and resume, `/notify` and its refusals,
+ * `/chat` over GET and POST, and streams that end after `STREAM_LIFETIME_MS`.
+ */
+export function smokeSuite(name: ExampleName): void {
+  describe(`examples/${name}: the demo contract`, () => {
+    let app: RunningExample
+    let short: RunningExample
+    const streams: StreamClient[] = []
+
+    async function open(path = '/events', headers: Record<string, string> = {}) {
+      const stream = await openStream({ url: app.url, http2: false }, { path, headers })
+      streams.push(stream)
+      return stream
+    }
+
+    function post(path: string, body: string, type = 'application/json') {
+      return fetch(`${app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      })
+    }
+
+    beforeAll(async () => {
+      ;[app, short] = await Promise.all([
+        startExample(name, { TICK_MS: String(TICK_MS), HEARTBEAT_MS: String(HEARTBEAT_MS) }),
+        startExample(name, { TICK_MS: '100', STREAM_LIFETIME_MS: '500' }),
+      ])
+    }, 90_000)
+
+    afterAll(async () => {
+      for (const stream of streams) stream.close()
+      await Promise.all([app?.stop(), short?.stop()])
+    })
+
+    it('GET / serves the shared demo page, with its script and style', async () => {
+      const page = await fetch(`${app.url}/`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(await page.text()).toContain('<script src="demo.js"')
+      for (const [file, type] of [
+        ['demo.js', /javascript/],
+        ['demo.css', /^text\/css/],
+      ] as const) {
+        const response = await fetch(`${app.url}/${file}`)
+        expect(response.status).toBe(200)
+        expect(response.headers.get('content-type')).toMatch(type)
+        expect((await response.text()).length).toBeGreaterThan(100)
+      }
+    })
+
+    it('GET /events starts with retry, then a tick every TICK_MS: n increasing, ISO time', async () => {
+      const stream = await open()
+      expect(stream.status).toBe(200)
+      expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+      await waitFor('4 ticks', () => ticksOf(stream.events()).length >= 4, { timeout: 10_000 })
+      expect(stream.text()).toMatch(/^retry: \d+\n\n/)
+      const ticks = ticksOf(stream.events())
+      ticks.forEach((tick, i) => {
+        expect(Number.isInteger(tick.n)).toBe(true)
+        if (i > 0) expect(tick.n).toBe(ticks[i - 1]!.n + 1)
+        expect(new Date(tick.time).toISOString()).toBe(tick.time)
+        expect(tick.id).toMatch(/^[\x21-\x7e]+$/)
+      })
+      expect(new Set(ticks.map((tick) => tick.id)).size).toBe(ticks.length)
+      stream.close()
+    })
+
+    it('sends heartbeat comments while the stream is idle', async () => {
+      const stream = await open()
+      const comments = await stream.waitForComments(2, { timeout: 10_000 })
+      expect(comments.every((comment) => comment.text === '')).toBe(true)
+      stream.close()
+    })
+
+    it('POST /notify answers 202 with the id, and every stream gets the notification', async () => {
+      const stream = await open()
+      await stream.waitForEvents(1, { timeout: 10_000 })
+      const texts = ['hello from the smoke test', 'x'.repeat(1000)]
+      const ids: string[] = []
+      for (const text of texts) {
+        const response = await post('/notify', JSON.stringify({ text }))
+        expect(response.status).toBe(202)
+        const body = await response.json()
+        expect(body).toEqual({ id: expect.any(String) })
+        ids.push(body.id)
+      }
+      const notifications = await waitFor(
+        'the two notifications',
+        () => {
+          const found = stream.events().filter((event) => event.event === 'notification')
+          return found.length >= 2 && found
+        },
+        { timeout: 10_000 },
+      )
+      expect(notifications.map((event) => event.id)).toEqual(ids)
+      notifications.forEach((event, i) => {
+        const data = JSON.parse(event.data)
+        expect(data).toEqual({ text: texts[i], time: expect.any(String) })
+        expect(new Date(data.time).toISOString()).toBe(data.time)
+      })
+      stream.close()
+    })
+
+    it('POST /notify refuses bad requests with 400 or 413 and {error}, publishing nothing', async () => {
+      const stream = await open()
+      await stream.waitForEvents(1, { timeout: 10_000 })
+      const json = 'application/json'
+      // `{"text":"xxx..."}` of exactly `bytes` bytes.
+      const sized = (bytes: number) => `{"text":"${'x'.repeat(bytes - 11)}"}`
+      const cases: [what: string, body: string, type: string, status: number][] = [
+        ['invalid JSON', '{"text": "unterminated', json, 400],
+        ['no text', '{}', json, 400],
+        ['an empty text', '{"text":""}', json, 400],
+        ['a text that is not a string', '{"text":42}', json, 400],
+        ['a JSON string', '"hello"', json, 400],
+        ['JSON null', 'null', json, 400],
+        ['a text of 1001 characters', JSON.stringify({ text: 'x'.repeat(1001) }), json, 400],
+        ['a text/plain body', '{"text":"hello"}', 'text/plain', 400],
+        ['a form', 'text=hello', 'application/x-www-form-urlencoded', 400],
+        ['a body of exactly 64 KiB (text too long)', sized(64 * 1024), json, 400],
+        ['a body over 64 KiB', sized(64 * 1024 + 1), json, 413],
+      ]
+      expect(sized(100)).toHaveLength(100)
+      for (const [what, body, type, status] of cases) {
+        const response = await post('/notify', body, type)
+        expect({ what, status: response.status }).toEqual({ what, status })
+        expect({ what, body: await response.json() }).toEqual({
+          what,
+          body: { error: expect.stringMatching(/\S/) },
+        })
+      }
+      const response = await post('/notify', JSON.stringify({ text: 'after the refusals' }))
+      const { id } = await response.json()
+      const marker = await waitFor(
+        'the notification sent after the refusals',
+        () => stream.events().find((event) => event.id === id),
+        { timeout: 10_000 },
+      )
+      expect(JSON.parse(marker.data).text).toBe('after the refusals')
+      expect(stream.events().filter((event) => event.event === 'notification')).toEqual([marker])
+      stream.close()
+    })
+
+    for (const via of ['header', 'query'] as const) {
+      it(`resumes from a Last-Event-ID ${via}: exactly the retained events after it, then live`, async () => {
+        // A stream that stays connected throughout: what the resumed one must match.
+        const reference = await open()
+        const first = await open()
+        await waitFor('2 ticks', () => ticksOf(first.events()).length >= 2, { timeout: 10_000 })
+        const cursor = first.events().at(-1)!.id!
+        first.close()
+        // Missed while away: a notification between ticks, all in one id sequence.
+        expect((await post('/notify', JSON.stringify({ text: `missed (${via})` }))).status).toBe(
+          202,
+        )
+        await waitFor('3 events missed', () => after(reference, cursor).length >= 3, {
+          timeout: 10_000,
+        })
+        const resumed =
+          via === 'header'
+            ? await open('/events', { 'last-event-id': cursor })
+            : await open(`/events?lastEventId=${encodeURIComponent(cursor)}`)
+        expect(resumed.status).toBe(200)
+        expect(resumed.headers['sse-replay']).toBe('complete')
+        // The replay, then two live events.
+        const count = after(reference, cursor).length + 2
+        await resumed.waitForEvents(count, { timeout: 10_000 })
+        await waitFor('the reference to catch up', () => after(reference, cursor).length >= count, {
+          timeout: 10_000,
+        })
+        const got = resumed.events().map(({ id, event, data }) => ({ id, event, data }))
+        expect(got.slice(0, count)).toEqual(after(reference, cursor).slice(0, count))
+        expect(got.some((event) => event.event === 'notification')).toBe(true)
+        resumed.close()
+        reference.close()
+      })
+    }
+
+    it('tells a client whose Last-Event-ID it does not know that history was lost', async () => {
+      const stream = await open('/events', { 'last-event-id': 'not-an-id-of-this-server' })
+      expect(stream.headers['sse-replay']).toBe('lost')
+      const [first] = await stream.waitForEvents(1, { timeout: 10_000 })
+      expect(first!.event).toBe('history-lost')
+      expect(JSON.parse(first!.data)).toEqual({ lastEventId: 'not-an-id-of-this-server' })
+      stream.close()
+    })
+
+    it('GET /chat?prompt= streams tokens in order, then done with their count, then ends', async () => {
+      const response = await fetch(`${app.url}/chat?prompt=${encodeURIComponent(PROMPT)}`, {
+        headers: { accept: 'text/event-stream' },
+      })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+      expectAnswer(await within('the GET /chat answer', 20_000, readEvents(response)))
+    })
+
+    it('POST /chat streams the same answer for fetch clients', async () => {
+      const response = await post('/chat', JSON.stringify({ prompt: PROMPT }))
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+      expectAnswer(await within('the POST /chat answer', 20_000, readEvents(response)))
+    })
+
+    it('/chat without a prompt answers 400 with {error}', async () => {
+      const refusals = [
+        await fetch(`${app.url}/chat`),
+        await fetch(`${app.url}/chat?prompt=`),
+        await post('/chat', '{}'),
+        await post('/chat', '{"prompt":'),
+      ]
+      for (const response of refusals) {
+        expect(response.status).toBe(400)
+        expect(await response.json()).toEqual({ error: expect.stringMatching(/\S/) })
+      }
+    })
+
+    it('with STREAM_LIFETIME_MS, ends each stream after about that long', async () => {
+      const stream = await openStream({ url: short.url, http2: false })
+      streams.push(stream)
+      await stream.waitForClose(10_000)
+      expect(stream.ended).toBe(true)
+      // Core's jitter shortens a lifetime by up to 10%, never lengthens or cuts it more.
+      expect(Date.now() - stream.headAt).toBeGreaterThanOrEqual(400)
+    })
+
+    it('with STREAM_LIFETIME_MS, a reconnecting client gets every tick exactly once', async () => {
+      const client = connectEventSource({ url: short.url, http2: false }, { events: ['tick'] })
+      try {
+        await waitFor('3 reconnects', () => client.requests.length >= 4, { timeout: 20_000 })
+        await waitFor(
+          'a tick after the last reconnect',
+          () => (client.messages.at(-1)?.at ?? 0) > client.requests.at(-1)!.at,
+          { timeout: 10_000 },
+        )
+      } finally {
+        client.close()
+      }
+      expect(client.requests.slice(1).every((r) => r.headers['Last-Event-ID'])).toBe(true)
+      const ns = client.messages.map((message) => JSON.parse(message.data).n as number)
+      expect(ns.length).toBeGreaterThan(10)
+      expect(ns).toEqual(ns.map((_, i) => ns[0]! + i))
+    })
+  })
+}
