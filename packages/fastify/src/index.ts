@@ -61,7 +61,7 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
   app.decorateReply('sse', async function sse(this: FastifyReply, callOptions?: OpenOptions) {
     const reply = this
     if (reply.sent) throw new Error('reply.sse(): the reply was already sent')
-    const options = { ...defaults, ...reply.routeOptions.config.sse, ...callOptions }
+    const options = { ...defaults, ...reply.routeOptions.config?.sse, ...callOptions }
     const node = nodeConnection(reply.request.raw, reply.raw)
     const session = await openSession(
       {

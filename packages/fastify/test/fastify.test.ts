@@ -253,12 +253,16 @@ describe('after the stream opened', () => {
     healthy.close()
   })
 
-  it('logs nothing on disconnect and runs onResponse when the server ends the stream', async () => {
+  it('logs nothing on disconnect, runs onRequestAbort when the client leaves and onResponse when the server ends the stream', async () => {
     const { app, logs } = await build({ heartbeat: 20 })
     const responses: string[] = []
     const sessions: SseSession[] = []
+    const aborted: string[] = []
     app.addHook('onResponse', async (request, reply) => {
       responses.push(`${request.url} ${reply.statusCode}`)
+    })
+    app.addHook('onRequestAbort', async (request) => {
+      aborted.push(request.url)
     })
     app.get('/events', async (_request, reply) => {
       sessions.push(await reply.sse())
@@ -268,6 +272,8 @@ describe('after the stream opened', () => {
     await leaving.waitFor((text) => text.includes(':\n\n'))
     leaving.close()
     await until(() => sessions[0]?.closeReason === 'client')
+    await until(() => aborted.length > 0)
+    expect(aborted).toEqual(['/events?leave'])
     const ended = await get(`${url}/events?end`)
     await ended.waitFor((text) => text.includes(':\n\n'))
     expect(responses).toEqual([])
