@@ -36,15 +36,15 @@ export const livenessCases: ConformanceCase[] = [
         options: () => ({ heartbeat: 100 }),
         async onOpen(session) {
           // An event every 30 ms, stamped with the time it was written.
-          for (let i = 0; i < 15; i++) {
+          for (let i = 0; i < 10; i++) {
             session.send({ data: String(Date.now()) })
             await sleep(30)
           }
         },
       })
       const client = await t.stream(server)
-      const events = await client.waitForEvents(15)
-      const last = events[14]!
+      const events = await client.waitForEvents(10)
+      const last = events[9]!
       const after = await waitFor('a heartbeat after the last event', () =>
         client.comments().find((c) => c.seq > last.seq),
       )
@@ -66,7 +66,7 @@ export const livenessCases: ConformanceCase[] = [
       const server = await t.start({ options: () => ({ heartbeat: false }) })
       const client = await t.stream(server)
       await waitFor('the first frame', () => client.retries().length > 0)
-      await sleep(500)
+      await sleep(400)
       expect(client.comments()).toEqual([])
       expect(client.text()).toMatch(/^retry: \d+\n\n$/)
     },
