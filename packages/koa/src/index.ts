@@ -93,15 +93,7 @@ export function sse<M extends EventMap = EventMap>(
     ctx.onerror = (error) => {
       if (error == null || !fromConnection(ctx, error)) report.call(ctx, error)
     }
-    let session: SseSession<M>
-    try {
-      session = await openNodeStream<M>(ctx.req, ctx.res, resolved)
-    } catch (error) {
-      // TODO(core): openSession checks `retry` only after writing the head; end that response
-      // so the client is not left hanging (Koa's error handler will not touch a sent head).
-      if (ctx.headerSent) ctx.res.end()
-      throw error
-    }
+    const session = await openNodeStream<M>(ctx.req, ctx.res, resolved)
     // From here the response belongs to the stream: Koa must not write a body or a status.
     ctx.respond = false
     ctx.sse = session
