@@ -229,12 +229,18 @@ export class RedisStore implements EventStore {
   async #usable(): Promise<void> {
     if (this.#stop.signal.aborted) throw new RedisStoreError('the store is closed')
     const deadline = Date.now() + this.#offlineTimeout
-    if (!(await whenReady(this.client, this.#offlineTimeout, this.#stop.signal))) {
+    if (!(await whenReady(this.client, this.#offlineTimeout))) {
       throw new RedisStoreError(
         `Redis is unreachable (connection ${this.client.status}); nothing was stored`,
       )
     }
-    if (this.#started && !(await within(this.#started, deadline - Date.now()))) {
+    if (
+      this.#started &&
+      !(await within(
+        this.#started.then(() => true),
+        deadline - Date.now(),
+      ))
+    ) {
       throw new RedisStoreError('Redis is unreachable (live feed not started); nothing was stored')
     }
   }
@@ -278,7 +284,8 @@ export class RedisStore implements EventStore {
     while (!signal.aborted) {
       try {
         if (reader.status !== 'ready' || synced !== epoch) {
-          if (!(await whenReady(reader, Number.POSITIVE_INFINITY, signal))) {
+          // Bounded, so that close() is noticed even while ioredis is between attempts.
+          if (!(await whenReady(reader, 1000))) {
             if (reader.status !== 'end' || signal.aborted) continue
             this.#onError(new RedisStoreError('the live feed stopped: its connection ended'))
             return
@@ -420,35 +427,44 @@ function missing(error: unknown): StreamInfo {
   throw error
 }
 
-/** Resolves true when `client` is ready, false after `ms`, on its end, or on `signal`. */
-function whenReady(client: Redis, ms: number, signal: AbortSignal): Promise<boolean> {
-  if (client.status === 'ready') return Promise.resolve(true)
-  if (client.status === 'end' || signal.aborted) return Promise.resolve(false)
+const readiness = new WeakMap<Redis, Promise<boolean>>()
+
+/**
+ * Resolves true when `client` is ready, false on its end or after `ms`. Waiters share one pair
+ * of listeners per client, so a burst of publishes during an outage adds none.
+ */
+async function whenReady(client: Redis, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return true
+  if (client.status === 'end') return false
   if (client.status === 'wait') client.connect().catch(() => {})
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer)
-      client.off('ready', onReady)
-      client.off('end', onEnd)
-      signal.removeEventListener('abort', onEnd)
-      resolve(ok)
-    }
-    const onReady = () => done(true)
-    const onEnd = () => done(false)
-    const timer = Number.isFinite(ms) ? setTimeout(onEnd, Math.max(0, ms)) : undefined
-    client.once('ready', onReady)
-    client.once('end', onEnd)
-    signal.addEventListener('abort', onEnd)
-  })
+  let shared = readiness.get(client)
+  if (!shared) {
+    shared = new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        readiness.delete(client)
+        client.off('ready', onReady)
+        client.off('end', onEnd)
+        resolve(ok)
+      }
+      const onReady = () => done(true)
+      const onEnd = () => done(false)
+      client.once('ready', onReady)
+      client.once('end', onEnd)
+    })
+    readiness.set(client, shared)
+  }
+  return within(shared, ms)
 }
 
-/** Resolves true if `promise` settles within `ms`. */
-async function within(promise: Promise<void>, ms: number): Promise<boolean> {
+/** Resolves with what `promise` resolves to, or false if that takes more than `ms`. */
+async function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), Math.max(0, ms))
   })
-  const ok = await Promise.race([promise.then(() => true), timeout])
-  clearTimeout(timer)
-  return ok
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }

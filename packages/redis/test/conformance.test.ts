@@ -10,7 +10,8 @@ import {
 } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, vi } from 'vitest'
 import type { RedisStore } from '../src/index'
-import { describeRedis, type RedisServer, startRedis } from './redis-server'
+import { describeRedis } from './describe-redis'
+import { type RedisServer, startRedis } from './redis-server'
 
 // The suite builds its hubs with core's default store or `new MemoryStore(...)`. To run every
 // case on Redis instead, core's memory-store module is replaced, for this file only, by a

@@ -4,7 +4,8 @@ import { openNodeStream } from '@sse/core/node'
 import { listen, openStream, type ServerUnderTest, sleep } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
-import { describeRedis, type RedisServer, startRedis } from './redis-server'
+import { describeRedis } from './describe-redis'
+import { type RedisServer, startRedis } from './redis-server'
 
 describeRedis('hubs on RedisStore, over HTTP', () => {
   let redis: RedisServer

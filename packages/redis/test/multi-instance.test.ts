@@ -3,8 +3,9 @@ import { sleep, waitFor } from '@sse/test-utils'
 import { EventSource } from 'eventsource'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { RedisStore } from '../src/index'
+import { describeRedis } from './describe-redis'
 import { type Instance, startInstance } from './instances'
-import { describeRedis, type RedisServer, startRedis } from './redis-server'
+import { type RedisServer, startRedis } from './redis-server'
 
 describeRedis('two application processes on one Redis', () => {
   let redis: RedisServer

@@ -4,7 +4,8 @@ import { openNodeStream } from '@sse/core/node'
 import { listen, openStream, sleep, waitFor } from '@sse/test-utils'
 import { afterEach, expect, it } from 'vitest'
 import { RedisStore, RedisStoreError } from '../src/index'
-import { describeRedis, type RedisServer, startRedis } from './redis-server'
+import { describeRedis } from './describe-redis'
+import { type RedisServer, startRedis } from './redis-server'
 
 describeRedis('Redis restarted while publishers and subscribers run', () => {
   const cleanups: (() => Promise<void>)[] = []

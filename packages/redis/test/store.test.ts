@@ -2,7 +2,8 @@ import type { StoredEvent } from '@sse/core'
 import { waitFor } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
-import { describeRedis, type RedisServer, startRedis } from './redis-server'
+import { describeRedis } from './describe-redis'
+import { type RedisServer, startRedis } from './redis-server'
 
 describeRedis('RedisStore on a real redis-server', () => {
   let redis: RedisServer
