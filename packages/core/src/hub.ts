@@ -2,6 +2,7 @@ import { type Bytes, toBytes } from './bytes'
 import { checkEventName, encodeEvent, serializeData } from './encoder'
 import { MemoryStore } from './memory-store'
 import { type SessionOptions, type SseSession, sessionDefaults } from './session'
+import { closeSessions, type ShutdownOptions } from './shutdown'
 import type { EventStore, StoredEvent } from './store'
 import type { EventMap, SseMessage } from './types'
 
@@ -38,17 +39,6 @@ export interface Membership {
   topics?: readonly string[]
   /** The session's key, for events targeted at a key (for example a user id). */
   key?: string
-}
-
-/** Options of {@link Hub.shutdown}. */
-export interface ShutdownOptions<M extends EventMap = EventMap> {
-  /**
-   * How long open streams get to flush before their connections are dropped, in milliseconds.
-   * @default 5000
-   */
-  grace?: number
-  /** An event sent to every stream before it ends (for example `{ event: 'bye' }`). */
-  farewell?: SseMessage<M>
 }
 
 /**
@@ -159,17 +149,7 @@ export class Hub<M extends EventMap = EventMap> {
   async shutdown(options: ShutdownOptions<M> = {}): Promise<void> {
     this.#closing = true
     const sessions = [...this.#all].map((member) => member.session as unknown as SseSession<M>)
-    for (const session of sessions) {
-      if (options.farewell) session.send(options.farewell)
-      session.close('shutdown')
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.grace ?? 5000)
-    })
-    await Promise.race([Promise.all(sessions.map((session) => session.released())), grace])
-    clearTimeout(timer)
-    for (const session of sessions) session.destroy()
+    await closeSessions(sessions, options)
     this.#unsubscribe()
   }
 

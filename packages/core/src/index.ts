@@ -22,11 +22,19 @@ export {
   type HubOptions,
   type Membership,
   type PublishArgs,
-  type ShutdownOptions,
   type Target,
 } from './hub'
 export { MemoryStore, type MemoryStoreOptions } from './memory-store'
-export { type Connection, type OpenOptions, openSession, resolveOptions } from './open'
+export {
+  type Connection,
+  type HeaderPairs,
+  type HeadersInput,
+  type HeaderValue,
+  headerPairs,
+  type OpenOptions,
+  openSession,
+  resolveOptions,
+} from './open'
 export type { PipeOptions, PipeSource } from './pipe'
 export {
   type CloseReason,
@@ -37,5 +45,6 @@ export {
   SseSession,
   sessionDefaults,
 } from './session'
+export { closeSessions, type ShutdownOptions } from './shutdown'
 export type { EventInput, EventStore, ReplayResult, StoredEvent } from './store'
 export type { EventMap, MessageFields, Serializer, SseMessage } from './types'

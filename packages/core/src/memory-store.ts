@@ -19,6 +19,17 @@ export interface MemoryStoreOptions {
   maxAge?: number
 }
 
+/**
+ * Eight random base-36 characters (about 41 bits): two stores started in the same millisecond
+ * (a fast restart) still get different prefixes, so neither accepts the other's cursors.
+ */
+function randomSuffix(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8))
+  let out = ''
+  for (const byte of bytes) out += (byte % 36).toString(36)
+  return out
+}
+
 interface Entry {
   event: StoredEvent
   seq: number
@@ -28,7 +39,7 @@ interface Entry {
 
 /**
  * The embedded event store: a bounded history in memory, with O(1) append and O(1) cursor
- * lookup. Ids look like `mh3x9k2q7a-42`: a prefix made from the store's creation time and a
+ * lookup. Ids look like `mh3x9k2qa7f0b2kz-42`: a prefix made from the store's creation time and a
  * random part, then a sequence number. A client that comes back to a restarted server presents
  * an id with another prefix and is told its history was lost (C21), never handed new events
  * under ids it has already seen.

@@ -17,6 +17,9 @@ export type NodeResponse = ServerResponse | Http2ServerResponse
 
 function ignore(): void {}
 
+// node:http2's constants.NGHTTP2_CANCEL, inlined so this module imports only types from node:http2.
+const NGHTTP2_CANCEL = 0x8
+
 // Open streams per HTTP/2 session: the session's idle timeout is off while any is open.
 const streamsPerSession = new WeakMap<Http2Session, number>()
 
@@ -48,7 +51,9 @@ function sinkOf(res: NodeResponse, http2: boolean): Sink {
       return stream ? stream.writableLength : h1.writableLength
     },
     end: () => h1.end(),
-    destroy: () => (stream ? stream.destroy() : h1.destroy()),
+    // On HTTP/2 a plain destroy() sends RST_STREAM(NO_ERROR), which clients read as a normal
+    // end; CANCEL tells them the stream was dropped (a slow consumer, a shutdown past grace).
+    destroy: () => (stream ? stream.close(NGHTTP2_CANCEL) : h1.destroy()),
   }
 }
 
@@ -65,8 +70,9 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
     lastEventIdHeader: req.headers['last-event-id'],
     url: req.url,
     method: req.method,
-    writeHead(status, headers) {
+    writeHead(status, headers, extra = []) {
       const out = res as ServerResponse
+      for (const [name, value] of extra) out.setHeader(name, value)
       for (const name in headers) out.setHeader(name, headers[name]!)
       if (http2) for (const name of HTTP2_FORBIDDEN_HEADERS) out.removeHeader(name)
       out.writeHead(status)
@@ -74,9 +80,11 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
     attach(session: SseSession) {
       // A long-lived stream must not be cut by the server's idle timeout, and each event
       // should leave at once rather than wait for more bytes.
-      req.setTimeout(0)
+      // Optional calls: in-process test requests (light-my-request, behind Fastify's inject())
+      // have no socket timeout or no-delay to set.
+      req.setTimeout?.(0)
       if (http2) holdSessionOpen(req as Http2ServerRequest, res)
-      else (req as IncomingMessage).socket.setNoDelay(true)
+      else (req as IncomingMessage).socket?.setNoDelay?.(true)
       // 'close' on the response fires once, both when the client leaves and after our end().
       res.once('close', () => session.handleClose())
       res.on('drain', () => session.handleDrain())
@@ -87,7 +95,7 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       // check, a slow store): then 'close' has fired already and will not fire again.
       const gone = http2
         ? (res as Http2ServerResponse).stream.destroyed
-        : (res as ServerResponse).destroyed || req.socket.destroyed
+        : (res as ServerResponse).destroyed || req.socket?.destroyed === true
       if (gone) session.handleClose()
     },
   }

@@ -1,6 +1,6 @@
 import { readCursor } from './cursor'
 import { encodeEvent } from './encoder'
-import { HISTORY_LOST_EVENT, REPLAY_HEADER, streamHeaders } from './head'
+import { HISTORY_LOST_EVENT, HTTP2_FORBIDDEN_HEADERS, REPLAY_HEADER, streamHeaders } from './head'
 import type { Hub, Membership } from './hub'
 import {
   DEFAULT_RETRY,
@@ -28,11 +28,27 @@ export interface Connection {
   readonly url: string | undefined
   /** The request method: a `HEAD` request gets the stream's head and no body. */
   readonly method?: string
-  /** Sends the response head, keeping headers the application already set (C05). Called once. */
-  writeHead(status: number, headers: Record<string, string>): void
+  /**
+   * Sends the response head: the application's `extra` headers (already filtered for HTTP/2),
+   * then the stream's own over them, keeping headers already set on the response (C05).
+   * Called once.
+   */
+  writeHead(status: number, headers: Record<string, string>, extra?: HeaderPairs): void
   /** Wires the runtime's close and drain notifications to the session. Called once, first. */
   attach(session: SseSession): void
 }
+
+/** Header values as Node and the Fetch API accept them. */
+export type HeaderValue = string | number | readonly string[]
+
+/** Headers to send with a stream: a `Headers` object, name/value pairs, or a plain object. */
+export type HeadersInput =
+  | Headers
+  | Iterable<readonly [string, string]>
+  | Record<string, HeaderValue | undefined>
+
+/** Headers normalized to name/value pairs. */
+export type HeaderPairs = Array<[name: string, value: HeaderValue]>
 
 /** Options for opening one stream. */
 export interface OpenOptions<M extends EventMap = EventMap> extends SessionOptions, Membership {
@@ -44,6 +60,29 @@ export interface OpenOptions<M extends EventMap = EventMap> extends SessionOptio
    * @default 'lastEventId'
    */
   cursorParam?: string | false
+  /**
+   * Headers to send with the stream (CORS, cookies, request ids) that are not already set on
+   * the response; the SSE headers are set over them, and on HTTP/2 connection-specific ones
+   * are dropped (C04).
+   */
+  headers?: HeadersInput
+}
+
+/** The application's headers as pairs, without those HTTP/2 forbids when the stream is HTTP/2. */
+export function headerPairs(headers: HeadersInput | undefined, http2: boolean): HeaderPairs {
+  if (!headers) return []
+  const entries: Iterable<readonly [string, HeaderValue | undefined]> =
+    Symbol.iterator in headers
+      ? (headers as Iterable<readonly [string, string]>)
+      : Object.entries(headers as Record<string, HeaderValue | undefined>)
+  const pairs: HeaderPairs = []
+  for (const [name, value] of entries) {
+    if (value === undefined) continue
+    if (http2 && (HTTP2_FORBIDDEN_HEADERS as readonly string[]).includes(name.toLowerCase()))
+      continue
+    pairs.push([name, value])
+  }
+  return pairs
 }
 
 function pick<T>(value: T | undefined, fallback: T): T {
@@ -113,12 +152,14 @@ function comeBackLater(
   session: SseSession,
   options: ResolvedSessionOptions,
   reason: 'shutdown' | 'error',
+  extra: HeaderPairs,
 ): void {
   const retry = options.retry === false ? DEFAULT_RETRY : options.retry
-  connection.writeHead(200, {
-    ...streamHeaders(connection.http2),
-    'Retry-After': String(Math.ceil(retry / 1000)),
-  })
+  connection.writeHead(
+    200,
+    { ...streamHeaders(connection.http2), 'Retry-After': String(Math.ceil(retry / 1000)) },
+    extra,
+  )
   session.start(encodeEvent({ retry }))
   session.close(reason)
 }
@@ -139,19 +180,20 @@ export async function openSession<M extends EventMap = EventMap>(
   const session = new SseSession<M>(connection.sink, resolved, cursor.id)
   const untyped = session as unknown as SseSession
   connection.attach(untyped)
+  const extra = headerPairs(options.headers, connection.http2)
   if (hub?.closing) {
-    comeBackLater(connection, untyped, resolved, 'shutdown')
+    comeBackLater(connection, untyped, resolved, 'shutdown', extra)
     return session
   }
   const headers = streamHeaders(connection.http2)
   if (connection.method === 'HEAD') {
     // Node sends no body on HEAD and would send the head only on a first write: end at once.
-    connection.writeHead(200, headers)
+    connection.writeHead(200, headers, extra)
     session.close()
     return session
   }
   if (!hub) {
-    connection.writeHead(200, headers)
+    connection.writeHead(200, headers, extra)
     session.start(retryFrame(resolved))
     return session
   }
@@ -165,13 +207,13 @@ export async function openSession<M extends EventMap = EventMap>(
       replay = await hub.store.replay(cursor.id)
     } catch (error) {
       hub.reportError(error)
-      if (!session.closed) comeBackLater(connection, untyped, resolved, 'error')
+      if (!session.closed) comeBackLater(connection, untyped, resolved, 'error', extra)
       return session
     }
     if (session.closed) return session
     headers[REPLAY_HEADER] = replay.lost ? 'lost' : 'complete'
   }
-  connection.writeHead(200, headers)
+  connection.writeHead(200, headers, extra)
   let prelude = retryFrame(resolved)
   if (replay?.lost) {
     prelude += encodeEvent({

@@ -10,8 +10,6 @@ import type { EventMap } from './types'
 
 /** Options of {@link openWebStream}. */
 export interface WebStreamOptions<M extends EventMap = EventMap> extends OpenOptions<M> {
-  /** Headers to send with the stream (CORS, cookies...); the SSE headers are set over them. */
-  headers?: HeadersInit
   /**
    * Bytes the response body queues before `send` reports backpressure.
    * @default 16384
@@ -93,8 +91,12 @@ export async function openWebStream<M extends EventMap = EventMap>(
     lastEventIdHeader: request.headers.get('last-event-id'),
     url: request.url,
     method: request.method,
-    writeHead(status, sse) {
-      const headers = new Headers(options.headers)
+    writeHead(status, sse, extra = []) {
+      const headers = new Headers()
+      for (const [name, value] of extra) {
+        if (typeof value === 'object') for (const one of value) headers.append(name, one)
+        else headers.append(name, String(value))
+      }
       for (const name in sse) headers.set(name, sse[name]!)
       head = { status, headers }
     },
