@@ -3,6 +3,7 @@ import { createHub, type SseSession } from '@sse/core'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sse, sseMiddleware } from '../src/index'
 import {
@@ -56,9 +57,10 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
     else expect(body).toBeNull()
   })
 
-  it('keeps headers from c.header(), hono/cors and middleware after next(); its own win', async () => {
+  it('keeps headers from c.header(), hono/cors, secureHeaders and middleware after next(); its own win', async () => {
     const app = new Hono()
     app.use(cors({ origin: ['http://app.example'], credentials: true }))
+    app.use(secureHeaders())
     app.use(async (c, next) => {
       c.header('Cache-Control', 'max-age=60')
       c.header('Set-Cookie', 'a=1', { append: true })
@@ -84,6 +86,8 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
     // hono/cors adds `Vary: Origin` after `await next()`.
     expect(stream.headers.vary).toMatch(/origin/i)
     expect(stream.headers['x-after']).toBe('yes')
+    expect(stream.headers['x-frame-options']).toBe('SAMEORIGIN')
+    expect(stream.headers['x-content-type-options']).toBe('nosniff')
     expect(stream.headers['set-cookie']).toEqual(['a=1', 'b=2'])
     expect(stream.headers['x-hono-already-sent']).toBeUndefined()
     expect(stream.events[0]).toMatchObject({ event: 'note', data: 'hello' })
