@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   type CallHandler,
   createParamDecorator,
   type ExecutionContext,
@@ -13,7 +14,6 @@ import {
   Res,
   SetMetadata,
   UseInterceptors,
-  applyDecorators,
 } from '@nestjs/common'
 import { type OpenOptions, readCursor, type SseMessage, type SseSession } from '@sse/core'
 import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
@@ -115,7 +115,8 @@ export class SseInterceptor implements NestInterceptor {
   readonly #logger = new Logger('SseStream')
 
   constructor(
-    @Optional() private readonly hub?: SseHub,
+    // Explicit tokens, so injection never depends on the parameter types a compiler emits.
+    @Optional() @Inject(SseHub) private readonly hub?: SseHub,
     @Optional() @Inject(SSE_MODULE_OPTIONS) private readonly options: SseModuleOptions = {},
   ) {}
 
@@ -155,7 +156,9 @@ export class SseInterceptor implements NestInterceptor {
   ): Promise<void> {
     const joins = result instanceof HubObservable
     if (result != null && !joins && !isSource(result)) {
-      throw new TypeError('An @SseStream() handler must return an Observable, an async iterable, a ReadableStream or a function')
+      throw new TypeError(
+        'An @SseStream() handler must return an Observable, an async iterable, a ReadableStream or a function',
+      )
     }
     const res = (reply.raw ?? reply) as NodeResponse
     if (reply.raw) {

@@ -22,7 +22,9 @@ export async function startApp(
   setup?: (app: INestApplication) => void,
 ): Promise<App> {
   const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter()
-  const app = await NestFactory.create(module, adapter, { logger: process.env.NEST_LOG ? undefined : false })
+  const app = await NestFactory.create(module, adapter, {
+    logger: process.env.NEST_LOG ? undefined : false,
+  })
   setup?.(app)
   await app.listen(0, '127.0.0.1')
   const { port } = app.getHttpServer().address() as AddressInfo

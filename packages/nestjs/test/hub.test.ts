@@ -120,7 +120,9 @@ describe.each(platforms)('SseHub on %s', (platform) => {
     const bob = await get(`${server.url}/rooms/red?user=bob`)
     const blue = await get(`${server.url}/rooms/blue?user=ann`)
     await waitFor('three streams', () => hub.size === 3)
-    const observed = firstValueFrom(hub.subscribe({ topics: ['red'], key: 'ann' }).pipe(take(2), toArray()))
+    const observed = firstValueFrom(
+      hub.subscribe({ topics: ['red'], key: 'ann' }).pipe(take(2), toArray()),
+    )
     await hub.publish('chat', { text: 'to the room' }, { topic: 'red' })
     await hub.publish('chat', 'to ann in red', { topic: 'red', key: 'ann' })
     await hub.publish('chat', 'to everyone')
@@ -132,11 +134,18 @@ describe.each(platforms)('SseHub on %s', (platform) => {
       'to ann in red',
       'to everyone',
     ])
-    expect(events(bob.text).map((event) => event.data)).toEqual(['{"text":"to the room"}', 'to everyone'])
+    expect(events(bob.text).map((event) => event.data)).toEqual([
+      '{"text":"to the room"}',
+      'to everyone',
+    ])
     expect(events(blue.text).map((event) => event.data)).toEqual(['to everyone'])
     const [first, second] = await observed
     expect(first).toMatchObject({ type: 'chat', data: '{"text":"to the room"}' })
-    expect(second).toMatchObject({ type: 'chat', data: 'to ann in red', id: events(ann.text)[1]!.id })
+    expect(second).toMatchObject({
+      type: 'chat',
+      data: 'to ann in red',
+      id: events(ann.text)[1]!.id,
+    })
     // forRootAsync's factory configured the heartbeat.
     await waitFor('a heartbeat', () => ann.text.includes(':\n\n'))
     ann.destroy()

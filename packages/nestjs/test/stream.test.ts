@@ -124,8 +124,9 @@ describe.each(platforms)('@SseStream() on %s', (platform) => {
 
   it('sends the first frame at once and heartbeats while idle', async () => {
     const res = await get(`${server.url}/watched`)
-    await waitFor('a heartbeat after the retry frame', () =>
-      res.text.startsWith('retry: 3000\n\n') && res.text.includes(':\n\n'),
+    await waitFor(
+      'a heartbeat after the retry frame',
+      () => res.text.startsWith('retry: 3000\n\n') && res.text.includes(':\n\n'),
     )
     res.destroy()
   })

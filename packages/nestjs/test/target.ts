@@ -61,8 +61,9 @@ function appModule(scenario: StreamScenario) {
 
   @Controller()
   class EventsController {
-    @SseStream('events', (request: { raw?: NodeRequest } & NodeRequest) =>
-      scenario.options?.(info(request)) ?? {},
+    @SseStream(
+      'events',
+      (request: { raw?: NodeRequest } & NodeRequest) => scenario.options?.(info(request)) ?? {},
     )
     @UseGuards(Refuse)
     @UseFilters(SendRefusal)
