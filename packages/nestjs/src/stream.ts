@@ -67,7 +67,8 @@ function toMessage(event: MessageEvent | string): SseMessage {
 /**
  * Makes the route a `GET` event stream with heartbeat, store-assigned ids, resume and flow
  * control from `@sse/core`. Guards, pipes and exception filters run before the stream opens. The
- * handler returns an Observable (or async iterable, ReadableStream) of Nest `MessageEvent`s,
+ * handler returns an Observable or an async iterable (a Node ReadableStream is one) of Nest
+ * `MessageEvent`s,
  * `hub.subscribe(...)` for a resumable broadcast, or a function that gets the open session.
  *
  * @param path - the route path, as for `@Get()`
@@ -160,6 +161,11 @@ export class SseInterceptor implements NestInterceptor {
         'An @SseStream() handler must return an Observable, an async iterable, a ReadableStream or a function',
       )
     }
+    const options: OpenOptions = {
+      ...this.options,
+      ...(typeof route === 'function' ? route(request) : route),
+      ...(joins ? { hub: result.hub, ...result.membership } : {}),
+    }
     const res = (reply.raw ?? reply) as NodeResponse
     if (reply.raw) {
       // Fastify keeps reply.header() values (CORS, @Header()) on the reply until it sends; the
@@ -169,12 +175,13 @@ export class SseInterceptor implements NestInterceptor {
       }
       reply.hijack?.()
     }
-    const options: OpenOptions = {
-      ...this.options,
-      ...(typeof route === 'function' ? route(request) : route),
-    }
-    if (joins) Object.assign(options, { hub: result.hub }, result.membership)
-    const session = (await openNodeStream(request.raw ?? request, res, options)) as SseSession
+    const session = await openNodeStream(request.raw ?? request, res, options).catch((error) => {
+      // Nest's exception filters can answer only while Fastify's reply is not hijacked.
+      if (!reply.raw && !res.headersSent) throw error
+      this.#logger.error(error)
+      res.destroy()
+    })
+    if (!session) return end()
     // TODO(core): a response that closed while the handler ran never emits 'close' again, so the
     // connection cannot tell the session; check here until `nodeConnection` does.
     if (gone.aborted || res.destroyed) session.destroy()

@@ -84,6 +84,16 @@ class StreamController {
     if (fail) throw new HttpException('Bad generator', 422)
   }
 
+  @SseStream('throws')
+  throws(): Observable<MessageEvent> {
+    throw new HttpException('No stream for you', 418)
+  }
+
+  @SseStream('unsupported')
+  unsupported() {
+    return 42 as unknown as Observable<MessageEvent>
+  }
+
   @SseStream('async')
   async later(): Promise<Observable<MessageEvent>> {
     await sleep(5)
@@ -158,6 +168,17 @@ describe.each(platforms)('@SseStream() on %s', (platform) => {
     await waitFor('the piped value', () => events(good.text).length === 1)
     expect(events(good.text)).toEqual([{ data: '{"n":7}' }])
     good.destroy()
+  })
+
+  it('lets exception filters answer a handler that throws, or returns no source', async () => {
+    const thrown = await get(`${server.url}/throws`)
+    await thrown.end
+    expect(thrown.status).toBe(418)
+    expect(JSON.parse(thrown.text)).toMatchObject({ statusCode: 418, message: 'No stream for you' })
+    const unsupported = await get(`${server.url}/unsupported`)
+    await unsupported.end
+    expect(unsupported.status).toBe(500)
+    expect(unsupported.headers['content-type']).toMatch(/^application\/json/)
   })
 
   it('turns an error after open into a stream-error event, then ends the stream', async () => {
