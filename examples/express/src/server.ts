@@ -64,16 +64,14 @@ app.post('/notify', json, async (req, res) => {
   res.status(202).json({ id })
 })
 
-const chat: RequestHandler[] = [
-  (req, res, next) => {
-    if (promptOf(req) === undefined) res.status(400).json({ error: 'a prompt is required' })
-    else next()
-  },
-  // A stream of its own, outside the hub: it ends once the answer is done.
-  sse<ChatEvents>({}, (req, res) => res.sse.pipe(answer(promptOf(req)!))),
-]
-app.get('/chat', chat)
-app.post('/chat', json, chat)
+const requirePrompt: RequestHandler = (req, res, next) => {
+  if (promptOf(req) === undefined) res.status(400).json({ error: 'a prompt is required' })
+  else next()
+}
+// A stream of its own, outside the hub: it ends once the answer is done.
+const streamAnswer = sse<ChatEvents>({}, (req, res) => res.sse.pipe(answer(promptOf(req)!)))
+app.get('/chat', requirePrompt, streamAnswer)
+app.post('/chat', json, requirePrompt, streamAnswer)
 
 app.use(express.static(fileURLToPath(new URL('../../shared', import.meta.url))))
 
