@@ -146,10 +146,12 @@ export class Hub<M extends EventMap = EventMap> {
    * `retry:` and `Retry-After` so clients come back later, not never. Connections that have not
    * flushed within `grace` are dropped, so `server.close()` can complete (C18).
    */
-  async shutdown(options: ShutdownOptions<M> = {}): Promise<void> {
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
     this.#closing = true
-    const sessions = [...this.#all].map((member) => member.session as unknown as SseSession<M>)
-    await closeSessions(sessions, options)
+    await closeSessions(
+      [...this.#all].map((member) => member.session),
+      options,
+    )
     this.#unsubscribe()
   }
 

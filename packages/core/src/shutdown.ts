@@ -1,15 +1,18 @@
 import type { SseSession } from './session'
 import type { EventMap, SseMessage } from './types'
 
-/** Options of {@link closeSessions} and `Hub.shutdown`. */
-export interface ShutdownOptions<M extends EventMap = EventMap> {
+/**
+ * Options of {@link closeSessions} and `Hub.shutdown`. Not typed by an event map: that would make
+ * `Hub<Events>` unassignable to `Hub`, which adapters take as a plugin-wide default.
+ */
+export interface ShutdownOptions {
   /**
    * How long open streams get to flush before their connections are dropped, in milliseconds.
    * @default 5000
    */
   grace?: number
   /** An event sent to every stream before it ends (for example `{ event: 'bye' }`). */
-  farewell?: SseMessage<M>
+  farewell?: SseMessage
 }
 
 /**
@@ -17,9 +20,9 @@ export interface ShutdownOptions<M extends EventMap = EventMap> {
  * connections that have not flushed within `grace`, so `server.close()` can complete (C18).
  * `Hub.shutdown` uses it for its sessions; adapters use it for streams opened without a hub.
  */
-export async function closeSessions<M extends EventMap>(
-  sessions: Iterable<SseSession<M>>,
-  options: ShutdownOptions<M> = {},
+export async function closeSessions(
+  sessions: Iterable<SseSession<EventMap>>,
+  options: ShutdownOptions = {},
 ): Promise<void> {
   const open = [...sessions]
   for (const session of open) {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createHub } from '../src/hub'
+import { createHub, type Hub } from '../src/hub'
 import { MemoryStore } from '../src/memory-store'
 import { openSession } from '../src/open'
 import type { EventInput, EventStore, ReplayResult, StoredEvent } from '../src/store'
@@ -193,5 +193,15 @@ describe('Hub', () => {
     expect(client.head?.headers['Retry-After']).toBe('3')
     expect(session.closeReason).toBe('error')
     expect(hub.size).toBe(0)
+  })
+})
+
+describe('Hub types', () => {
+  it('a typed hub is still a hub, so adapters can take any as a default', async () => {
+    const typed = createHub<Events>()
+    const untyped: Hub = typed
+    // @ts-expect-error: data must match the declared event
+    expect(() => typed.publish('tick', { n: 'x' })).not.toThrow()
+    await expect(untyped.publish({ data: 'plain' })).resolves.toMatch(/-2$/)
   })
 })

@@ -3,9 +3,10 @@
  * @module
  */
 import {
+  closeSessions,
   type EventMap,
-  HTTP2_FORBIDDEN_HEADERS,
   type Hub,
+  headerPairs,
   type OpenOptions,
   openSession,
   type ShutdownOptions,
@@ -15,13 +16,10 @@ import { nodeConnection } from '@sse/core/node'
 import type { FastifyPluginCallback, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 
-/** {@link OpenOptions} shared by several routes, whose hub may be typed with any event map. */
+/** {@link OpenOptions} shared by several routes; the hub may be typed with any event map. */
 export interface SseDefaults extends Omit<OpenOptions, 'hub'> {
   /** A hub to join: broadcasts, resume from its store, graceful shutdown. */
-  // TODO(core): a Hub<M> is not assignable to Hub<EventMap> (SseMessage<M> parameters of
-  // publish and shutdown), so a typed hub only fits here as Hub<any>.
-  // biome-ignore lint/suspicious/noExplicitAny: any event map, see above
-  hub?: Hub<any>
+  hub?: Hub
 }
 
 /** Options of the plugin: defaults for every `reply.sse()` of the app, and shutdown. */
@@ -72,17 +70,12 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
         },
         // Hijack only as the head goes out, so that an error before it still reaches Fastify's
         // error handler. A hijacked reply's headers are not written by Fastify: copy them.
-        writeHead(status, headers) {
+        writeHead(status, headers, extra = []) {
           reply.hijack()
-          const kept = reply.getHeaders()
-          for (const name in kept) {
-            // TODO(core): an `OpenOptions.headers` merged and filtered by core would replace this
-            // check; node:http2 drops these with an UnsupportedWarning (C04).
-            if (node.http2 && (HTTP2_FORBIDDEN_HEADERS as readonly string[]).includes(name))
-              continue
-            reply.raw.setHeader(name, kept[name]!)
-          }
-          node.writeHead(status, headers)
+          node.writeHead(status, headers, [
+            ...headerPairs(reply.getHeaders(), node.http2),
+            ...extra,
+          ])
         },
       },
       options,
@@ -113,27 +106,10 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
 
   if (shutdown) {
     app.addHook('preClose', async () => {
-      await Promise.all([defaults.hub?.shutdown(shutdown), endAll(untracked, shutdown)])
+      await Promise.all([defaults.hub?.shutdown(shutdown), closeSessions(untracked, shutdown)])
     })
   }
   done()
-}
-
-// TODO(core): the same steps as Hub.shutdown, for sessions outside any hub; a core export such
-// as `shutdownSessions(sessions, options)` would let both share them.
-async function endAll(sessions: Set<SseSession>, options: ShutdownOptions): Promise<void> {
-  const open = [...sessions]
-  for (const session of open) {
-    if (options.farewell) session.send(options.farewell)
-    session.close('shutdown')
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, options.grace ?? 5000)
-  })
-  await Promise.race([Promise.all(open.map((session) => session.released())), grace])
-  clearTimeout(timer)
-  for (const session of open) session.destroy()
 }
 
 /**
