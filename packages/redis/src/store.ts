@@ -38,8 +38,9 @@ export interface RedisStoreOptions {
    */
   approximate?: boolean
   /**
-   * How long one `XREAD` of the live feed blocks in Redis, in milliseconds. A read with no answer
-   * 5 s after this is taken as a dead connection and the reader reconnects.
+   * How long one `XREAD` of the live feed blocks in Redis, in milliseconds. A read still without
+   * an answer `block` later again (1 s at least, 5 s at most) is taken as a dead connection (a
+   * half-open TCP connection never reports itself) and the reader reconnects.
    * @default 5000
    */
   block?: number
@@ -79,7 +80,6 @@ interface StreamInfo {
 type Entry = [id: string, fields: string[]]
 
 const EMPTY: StreamInfo = { last: '0-0', trimmed: '0-0', origin: undefined }
-const WATCHDOG_GRACE = 5000
 
 /**
  * The `@sse/core` {@link EventStore} contract on Redis Streams, for several processes or machines
@@ -111,6 +111,8 @@ export class RedisStore implements EventStore {
   /** The append script's arguments before the fields: maxLen, trim mode, maxAge. */
   readonly #trim: (string | number)[]
   readonly #block: number
+  /** How long past `block` an XREAD may go unanswered before its connection counts as dead. */
+  readonly #grace: number
   readonly #batch: number
   readonly #offlineTimeout: number
   readonly #onError: (error: unknown) => void
@@ -127,6 +129,7 @@ export class RedisStore implements EventStore {
     const maxLen = options.maxLen ?? 10_000
     const maxAge = options.maxAge ?? Number.POSITIVE_INFINITY
     this.#block = options.block ?? 5000
+    this.#grace = Math.min(5000, Math.max(1000, this.#block))
     this.#batch = options.batch ?? 1000
     this.#offlineTimeout = options.offlineTimeout ?? 2000
     this.#onError = options.onError ?? ((error) => console.error('[@sse/redis]', error))
@@ -222,7 +225,10 @@ export class RedisStore implements EventStore {
     this.#listeners.clear()
     this.#reader?.disconnect()
     if (!this.#owned) return
+    // QUIT lets replies in flight arrive, but a dead connection would never answer it.
+    const timer = setTimeout(() => this.client.disconnect(), 1000)
     await this.client.quit().catch(() => this.client.disconnect())
+    clearTimeout(timer)
   }
 
   /** Waits, at most offlineTimeout, for a usable connection and a started live feed. */
@@ -294,7 +300,7 @@ export class RedisStore implements EventStore {
           await this.#resync(reader)
           started()
         }
-        const watchdog = setTimeout(() => reader.disconnect(true), this.#block + WATCHDOG_GRACE)
+        const watchdog = setTimeout(() => reader.disconnect(true), this.#block + this.#grace)
         let reply: [string, Entry[]][] | null
         try {
           reply = (await reader.xread(

@@ -8,7 +8,7 @@ import {
   runConformance,
   type StreamScenario,
 } from '@sse/test-utils'
-import { afterAll, afterEach, beforeAll, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest'
 import type { RedisStore } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type RedisServer, startRedis } from './redis-server'
@@ -20,7 +20,7 @@ import { type RedisServer, startRedis } from './redis-server'
 // TODO(test-utils): a `store` factory in RunConformanceOptions would make this mock unnecessary.
 const state = vi.hoisted(() => ({ url: '', stores: [] as RedisStore[], count: 0 }))
 
-vi.mock('../../core/src/memory-store', async () => {
+vi.mock('../../core/src/memory-store', async (importOriginal) => {
   const { RedisStore } = await import('../src/index')
   class RedisBackedStore extends RedisStore {
     constructor(options: MemoryStoreOptions = {}) {
@@ -34,7 +34,7 @@ vi.mock('../../core/src/memory-store', async () => {
       state.stores.push(this)
     }
   }
-  return { MemoryStore: RedisBackedStore }
+  return { ...(await importOriginal<object>()), MemoryStore: RedisBackedStore }
 })
 
 function handler(scenario: StreamScenario) {
@@ -75,6 +75,8 @@ describeRedis('conformance on Redis', () => {
   })
   afterAll(async () => {
     await redis?.stop()
+    // Guards the mock: the suite's hubs really were on Redis.
+    expect(state.count).toBeGreaterThan(20)
   })
   runConformance(target)
 })

@@ -1,3 +1,4 @@
+import { connect, createServer, type Socket } from 'node:net'
 import type { StoredEvent } from '@sse/core'
 import { waitFor } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
@@ -197,6 +198,29 @@ describeRedis('RedisStore on a real redis-server', () => {
     expect(s.compare(later.id, marker.id)).toBeLessThan(0)
   })
 
+  it('reconnects a live feed whose connection went silent (half-open TCP) and catches up', async () => {
+    const proxy = await silenceableProxy(redis.port)
+    try {
+      const subscriber = store({ redis: `redis://127.0.0.1:${proxy.port}`, block: 200 })
+      const publisher = store({ prefix: subscriber.key.replace(/events$/, '') })
+      const seen: string[] = []
+      subscriber.subscribe((e) => seen.push(e.data))
+      await subscriber.ready()
+      await publisher.append({ data: 'before' })
+      await waitFor('the first event', () => seen.length === 1)
+      // Nothing closes: bytes just stop flowing both ways on the existing connections.
+      proxy.silence()
+      await publisher.append({ data: 'during' })
+      await publisher.append({ data: 'after' })
+      await waitFor('the events sent while the feed was stuck', () => seen.length === 3, {
+        timeout: 10_000,
+      })
+      expect(seen).toEqual(['before', 'during', 'after'])
+    } finally {
+      proxy.close()
+    }
+  })
+
   it('orders ids numerically, not as text', () => {
     const s = store()
     expect(s.compare('9-0', '10-0')).toBeLessThan(0)
@@ -226,3 +250,37 @@ describeRedis('RedisStore on a real redis-server', () => {
     expect(() => new RedisStore({ maxAge: 0, redis: { lazyConnect: true } })).toThrow(RangeError)
   })
 })
+
+/** A TCP proxy to 127.0.0.1:`port` whose existing connections can be made to go silent. */
+async function silenceableProxy(port: number) {
+  const pairs = new Set<[Socket, Socket]>()
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1')
+    const pair: [Socket, Socket] = [client, upstream]
+    pairs.add(pair)
+    client.pipe(upstream)
+    upstream.pipe(client)
+    const end = () => {
+      pairs.delete(pair)
+      client.destroy()
+      upstream.destroy()
+    }
+    for (const socket of pair) socket.on('error', end).on('close', end)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    silence() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        client.pause()
+        upstream.pause()
+      }
+      pairs.clear()
+    },
+    close() {
+      server.close()
+    },
+  }
+}
