@@ -23,6 +23,26 @@ export interface HubOptions extends SessionOptions {
    * @default console.error
    */
   onError?: (error: unknown) => void
+  /**
+   * The most streams open at once on this hub. Streams asked for beyond it are refused the way
+   * `limitStatus` says, with `Retry-After`.
+   * @default Infinity
+   */
+  maxStreams?: number
+  /**
+   * The most streams open at once per limit key (`limitKey`, else `key`: a user's tabs, or one
+   * address). Streams without a key are not counted.
+   * @default Infinity
+   */
+  maxStreamsPerKey?: number
+  /**
+   * How a stream over a limit is refused. `200` (the default) answers with a `retry:` and ends:
+   * a browser's EventSource comes back by itself after that delay. `429` or `503` answer with a
+   * JSON error: clients that read `Retry-After` wait and retry, but a browser's EventSource
+   * treats any non-200 as final and stops (the page must create a new one).
+   * @default 200
+   */
+  limitStatus?: 200 | 429 | 503
 }
 
 /** Who receives a published event. With neither field, every session of the hub does. */
@@ -39,6 +59,8 @@ export interface Membership {
   topics?: readonly string[]
   /** The session's key, for events targeted at a key (for example a user id). */
   key?: string
+  /** What `maxStreamsPerKey` counts by, for example the client's address; defaults to `key`. */
+  limitKey?: string
 }
 
 /**
@@ -53,6 +75,7 @@ interface Member {
   readonly session: SseSession
   readonly topics: ReadonlySet<string>
   readonly key: string | undefined
+  readonly limitKey: string | undefined
   /** Live events held back while the replay runs; undefined once live. */
   pending: StoredEvent[] | undefined
   /** The last id sent by the replay: live events up to it are duplicates (a lagging feed). */
@@ -80,14 +103,30 @@ export class Hub<M extends EventMap = EventMap> {
   readonly #byTopic = new Map<string, Set<Member>>()
   readonly #byKey = new Map<string, Set<Member>>()
   readonly #frames = new WeakMap<StoredEvent, Bytes>()
+  readonly #perLimitKey = new Map<string, number>()
+  readonly #maxStreams: number
+  readonly #maxStreamsPerKey: number
+  /** How streams over a limit are refused; see {@link HubOptions.limitStatus}. */
+  readonly limitStatus: 200 | 429 | 503
   readonly #unsubscribe: () => void
   #closing = false
 
   constructor(options: HubOptions = {}) {
-    const { store, maxEventBytes, onError, ...defaults } = options
+    const {
+      store,
+      maxEventBytes,
+      onError,
+      maxStreams,
+      maxStreamsPerKey,
+      limitStatus,
+      ...defaults
+    } = options
     this.store = store ?? new MemoryStore()
     this.defaults = defaults
     this.#maxEventBytes = maxEventBytes ?? 256 * 1024
+    this.#maxStreams = maxStreams ?? Number.POSITIVE_INFINITY
+    this.#maxStreamsPerKey = maxStreamsPerKey ?? Number.POSITIVE_INFINITY
+    this.limitStatus = limitStatus ?? 200
     this.#onError = onError ?? ((error) => console.error('[@sse/core] event store failed:', error))
     this.#unsubscribe = this.store.subscribe((event) => this.#deliver(event))
   }
@@ -156,6 +195,16 @@ export class Hub<M extends EventMap = EventMap> {
   }
 
   /**
+   * Whether one more stream with this membership fits the hub's limits.
+   * @internal
+   */
+  admits(membership: Membership): boolean {
+    if (this.#all.size >= this.#maxStreams) return false
+    const limitKey = membership.limitKey ?? membership.key
+    return limitKey === undefined || (this.#perLimitKey.get(limitKey) ?? 0) < this.#maxStreamsPerKey
+  }
+
+  /**
    * Adds a session. With `resuming`, live events wait in a queue until {@link Hub.catchUp} has
    * sent the replay, so the switch from replay to live has no gap and no duplicate (C20).
    * @internal
@@ -165,12 +214,16 @@ export class Hub<M extends EventMap = EventMap> {
       session,
       topics: new Set(membership.topics),
       key: membership.key,
+      limitKey: membership.limitKey ?? membership.key,
       pending: resuming ? [] : undefined,
       floor: undefined,
     }
     this.#all.add(member)
     for (const topic of member.topics) addTo(this.#byTopic, topic, member)
     if (member.key !== undefined) addTo(this.#byKey, member.key, member)
+    if (member.limitKey !== undefined) {
+      this.#perLimitKey.set(member.limitKey, (this.#perLimitKey.get(member.limitKey) ?? 0) + 1)
+    }
     session.onClose(() => this.#leave(member))
     return member
   }
@@ -256,6 +309,11 @@ export class Hub<M extends EventMap = EventMap> {
     this.#all.delete(member)
     for (const topic of member.topics) removeFrom(this.#byTopic, topic, member)
     if (member.key !== undefined) removeFrom(this.#byKey, member.key, member)
+    if (member.limitKey !== undefined) {
+      const left = (this.#perLimitKey.get(member.limitKey) ?? 1) - 1
+      if (left === 0) this.#perLimitKey.delete(member.limitKey)
+      else this.#perLimitKey.set(member.limitKey, left)
+    }
   }
 }
 

@@ -151,7 +151,7 @@ function comeBackLater(
   connection: Connection,
   session: SseSession,
   options: ResolvedSessionOptions,
-  reason: 'shutdown' | 'error',
+  reason: 'shutdown' | 'error' | 'limit',
   extra: HeaderPairs,
 ): void {
   const retry = options.retry === false ? DEFAULT_RETRY : options.retry
@@ -162,6 +162,32 @@ function comeBackLater(
   )
   session.start(encodeEvent({ retry }))
   session.close(reason)
+}
+
+/** Refuses a stream over the hub's limits the way `limitStatus` says. */
+function refuseOverLimit(
+  connection: Connection,
+  session: SseSession,
+  options: ResolvedSessionOptions,
+  status: 200 | 429 | 503,
+  extra: HeaderPairs,
+): void {
+  if (status === 200) {
+    comeBackLater(connection, session, options, 'limit', extra)
+    return
+  }
+  const retry = options.retry === false ? DEFAULT_RETRY : options.retry
+  connection.writeHead(
+    status,
+    {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Retry-After': String(Math.ceil(retry / 1000)),
+    },
+    extra,
+  )
+  connection.sink.write('{"error":"too many open streams, retry later"}')
+  session.close('limit')
 }
 
 /**
@@ -195,6 +221,10 @@ export async function openSession<M extends EventMap = EventMap>(
   if (!hub) {
     connection.writeHead(200, headers, extra)
     session.start(retryFrame(resolved))
+    return session
+  }
+  if (!hub.admits(options)) {
+    refuseOverLimit(connection, untyped, resolved, hub.limitStatus, extra)
     return session
   }
 

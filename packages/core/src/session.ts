@@ -29,8 +29,10 @@ export type CloseReason =
   | 'lifetime'
   /** The client read too slowly and its queued bytes went over `maxBufferedBytes`. */
   | 'slow-consumer'
-  /** The hub shut down. */
+  /** The hub shut down, or was shutting down when the stream was asked for. */
   | 'shutdown'
+  /** The hub's stream limits were reached: the client was told to come back later. */
+  | 'limit'
   /** A source piped into the stream failed. */
   | 'error'
 

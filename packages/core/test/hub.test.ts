@@ -196,6 +196,36 @@ describe('Hub', () => {
   })
 })
 
+describe('Hub limits', () => {
+  it('refuses streams over the global cap with a retry, and admits again once one leaves', async () => {
+    const hub = createHub<Events>({ maxStreams: 2, retry: 4000 })
+    const a = await connect(hub)
+    await connect(hub)
+    const over = await connect(hub)
+    expect(over.session.closeReason).toBe('limit')
+    expect(over.client.head).toMatchObject({ status: 200, headers: { 'Retry-After': '4' } })
+    expect(over.client.text).toBe('retry: 4000\n\n')
+    expect(hub.size).toBe(2)
+    a.client.leave()
+    expect((await connect(hub)).session.closed).toBe(false)
+  })
+
+  it('caps streams per limit key (else per key), and answers 429 when asked to', async () => {
+    const hub = createHub<Events>({ maxStreamsPerKey: 1, limitStatus: 429 })
+    const first = new RecordingClient()
+    await openSession(first.connection(), { hub, key: 'alice', limitKey: '10.0.0.1' })
+    const second = new RecordingClient()
+    const refused = await openSession(second.connection(), { hub, limitKey: '10.0.0.1' })
+    expect(refused.closeReason).toBe('limit')
+    expect(second.head?.status).toBe(429)
+    expect(second.head?.headers['Retry-After']).toBe('3')
+    expect(JSON.parse(second.text)).toEqual({ error: expect.any(String) })
+    expect((await connect(hub, { key: 'bob' })).session.closed).toBe(false)
+    expect((await connect(hub, { key: 'bob' })).session.closeReason).toBe('limit')
+    expect((await connect(hub)).session.closed).toBe(false)
+  })
+})
+
 describe('Hub types', () => {
   it('a typed hub is still a hub, so adapters can take any as a default', async () => {
     const typed = createHub<Events>()
