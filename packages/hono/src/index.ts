@@ -2,7 +2,8 @@
  * `@sse/hono`: Server-Sent Events for Hono on every runtime, over `@sse/core`.
  * @module
  */
-import { type EventMap, openSession, type SseSession } from '@sse/core'
+import type { EventMap, HeadersInput, HeaderValue, SseSession } from '@sse/core'
+import { headerPairs, openSession, resolveOptions } from '@sse/core'
 import { type NodeRequest, type NodeResponse, nodeConnection } from '@sse/core/node'
 import { openWebStream, type WebStreamOptions } from '@sse/core/web'
 import type { Context, Env, MiddlewareHandler } from 'hono'
@@ -35,22 +36,21 @@ const ALREADY_SENT = 'x-hono-already-sent'
 
 type NodeBindings = { incoming: NodeRequest; outgoing: NodeResponse }
 
-function nodeBindings(c: Context): NodeBindings | undefined {
-  const env = c.env as Partial<NodeBindings> | undefined
-  return typeof env?.outgoing?.writeHead === 'function' && env.incoming
-    ? (env as NodeBindings)
-    : undefined
-}
-
-/** The headers already set on `c.res` (by `c.header()`, middleware), with `extra` over them. */
-function presetHeaders(c: Context, extra: HeadersInit | undefined): Headers {
+/**
+ * The headers already set on `c.res` (`c.header()`, middleware) with `extra` over them, as a
+ * record whose `set-cookie` is an array, so that several cookies survive on every connection.
+ */
+function presetHeaders(c: Context, extra: HeadersInput | undefined): Record<string, HeaderValue> {
   const headers = new Headers(c.res.headers)
-  headers.delete(ALREADY_SENT)
-  for (const [name, value] of new Headers(extra)) {
-    if (name === 'set-cookie') headers.append(name, value)
-    else headers.set(name, value)
+  for (const [name, value] of headerPairs(extra, false)) {
+    if (name.toLowerCase() !== 'set-cookie') headers.delete(name)
+    for (const one of typeof value === 'object' ? value : [String(value)]) headers.append(name, one)
   }
-  return headers
+  const record: Record<string, HeaderValue> = {}
+  for (const [name, value] of headers) if (name !== ALREADY_SENT) record[name] = value
+  const cookies = headers.getSetCookie()
+  if (cookies.length > 0) record['set-cookie'] = cookies
+  return record
 }
 
 /**
@@ -87,8 +87,8 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
         session.close('error')
       })
   }
-  const node = options.transport === 'web' ? undefined : nodeBindings(c)
-  if (!node) {
+  const node = c.env as Partial<NodeBindings> | undefined
+  if (options.transport === 'web' || typeof node?.outgoing?.writeHead !== 'function') {
     // Reading `c.res` turns pending `c.header()` values into a response that Hono, when a
     // middleware ran, merges into ours by overwriting same-named headers: so the stream's own
     // headers go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
@@ -105,23 +105,22 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     run(session)
     return response
   }
-  const { incoming, outgoing } = node
+  const { incoming, outgoing } = node as NodeBindings
+  // Bad options throw here, before the response is returned, so Hono answers them as usual.
+  resolveOptions(options, options.hub?.defaults)
   // Open after the middleware chain has unwound (its post-`next()` code runs in microtasks), so
   // the head carries every header it set on `c.res`.
   setImmediate(() => {
-    // The client left meanwhile (core's node connection would wait for a 'close' already
-    // emitted), or another response went out instead of ours.
-    // TODO(core): nodeConnection.attach should close the session when `res` is already closed.
-    if (outgoing.destroyed || outgoing.headersSent) return
-    // Core's node connection keeps headers already set on the response and sets its own over them.
+    // Another response went out instead of ours (the handler did not return this one).
+    if (outgoing.headersSent) return
     const headers = presetHeaders(c, options.headers)
-    for (const [name, value] of headers) if (name !== 'set-cookie') outgoing.setHeader(name, value)
-    const cookies = headers.getSetCookie()
-    if (cookies.length > 0) outgoing.setHeader('set-cookie', cookies)
-    openSession<M>(nodeConnection(incoming, outgoing), options).then(run, (error) => {
-      onError(error, c)
-      outgoing.destroy()
-    })
+    openSession<M>(nodeConnection(incoming, outgoing), { ...options, headers }).then(
+      run,
+      (error) => {
+        onError(error, c)
+        outgoing.destroy()
+      },
+    )
   })
   const sent = c.newResponse(null, { headers: { [ALREADY_SENT]: 'true' } })
   // @hono/node-server (1.13 to 2.1) writes its own light Response objects through a shortcut that

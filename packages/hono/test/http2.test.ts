@@ -1,3 +1,4 @@
+import http2 from 'node:http2'
 import { createHub, type SseSession } from '@sse/core'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -6,6 +7,7 @@ import {
   openHttp2,
   type Served,
   serve,
+  sleep,
   type Transport,
   transportOption,
   transports,
@@ -56,6 +58,38 @@ describe.each(transports)(
       stream.close()
       await waitFor('the session to close', () => session?.closed && hub.size === 0)
       expect(session?.closeReason).toBe('client')
+    })
+
+    it('does not open when the client left before the stream opened', async () => {
+      const hub = createHub({ heartbeat: false })
+      let calls = 0
+      let entered = false
+      let handled = false
+      const app = new Hono()
+      app.use(async (c, next) => {
+        entered = true
+        const signal = c.req.raw.signal
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+        await next()
+        handled = true
+      })
+      app.get('/events', (c) =>
+        sse(c, () => void calls++, { hub, transport: transportOption(transport) }),
+      )
+      const served = await serve(app, { http2: true })
+      cleanups.push(() => served.close())
+      const session = http2.connect(served.url)
+      session.on('error', () => {})
+      cleanups.push(() => session.destroy())
+      const request = session.request({ ':path': '/events' })
+      request.on('error', () => {})
+      await waitFor('the request to reach the app', () => entered)
+      // Only this stream goes away; the HTTP/2 session (the socket) stays open.
+      request.close(http2.constants.NGHTTP2_CANCEL)
+      await waitFor('the handler to run after the disconnect', () => handled)
+      await sleep(100)
+      expect(calls).toBe(0)
+      expect(hub.size).toBe(0)
     })
   },
 )

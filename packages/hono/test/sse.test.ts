@@ -149,6 +149,16 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
     expect(accepted.status).toBe(200)
   })
 
+  it("answers invalid options with Hono's error handling, before the stream opens", async () => {
+    const app = new Hono()
+    app.onError((error, c) => c.text(error.message, 500))
+    app.get('/events', (c) => sse(c, undefined, { heartbeat: -1, transport: option }))
+    const stream = await connect((await start(app)).url)
+    await stream.ended
+    expect(stream.status).toBe(500)
+    expect(stream.text()).toMatch(/heartbeat/)
+  })
+
   it('notices a disconnect: the signal aborts with "client" and the hub lets go', async () => {
     const hub = createHub<Events>({ heartbeat: false })
     let session: SseSession<Events> | undefined
