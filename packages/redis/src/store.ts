@@ -337,11 +337,18 @@ export class RedisStore implements EventStore {
       this.#lastId = info.last
       return
     }
-    if (compareIds(info.last, this.#lastId) < 0) {
+    // The stream is not the one the feed read from: it ends before, or begins after, the last
+    // id delivered (an id the feed saw cannot be older than its stream's origin).
+    const reset =
+      compareIds(info.last, this.#lastId) < 0 ||
+      (this.#lastId !== '0-0' &&
+        info.origin !== undefined &&
+        compareIds(info.origin, this.#lastId) > 0)
+    if (reset) {
       this.#onError(
         new RedisStoreError(
-          `${this.key} was reset (its last id ${info.last} is before ${this.#lastId}, delivered ` +
-            'earlier): Redis lost its data; the live feed restarts at the new stream',
+          `${this.key} was reset since ${this.#lastId} was delivered: Redis lost its data, and ` +
+            'events not yet read with it; the live feed goes on with the new stream',
         ),
       )
       this.#lastId = '0-0'

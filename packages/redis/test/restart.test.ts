@@ -97,7 +97,7 @@ describeRedis('Redis restarted while publishers and subscribers run', () => {
   it('restart that lost every event (no persistence): the live feed carries on, old cursors are reported lost', async () => {
     const redis = await startRedis()
     cleanups.push(() => redis.stop())
-    const { hub, server } = await app(redis)
+    const { hub, server, reports } = await app(redis)
     const client = await openStream(server)
     await sleep(20)
     const old = await hub.publish({ data: 'before' })
@@ -117,6 +117,7 @@ describeRedis('Redis restarted while publishers and subscribers run', () => {
     const events = await client.waitForEvents(2, { timeout: 10_000 })
     expect(events.map((e) => e.data)).toEqual(['before', 'after'])
     expect(client.closed).toBe(false)
+    expect(reports.map(String)).toContainEqual(expect.stringMatching(/was reset .*lost its data/))
     const resumed = await openStream(server, { headers: { 'last-event-id': old } })
     expect(resumed.headers['sse-replay']).toBe('lost')
     const replayed = await resumed.waitForEvents(2)
