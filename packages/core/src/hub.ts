@@ -128,7 +128,10 @@ export class Hub<M extends EventMap = EventMap> {
     this.#maxStreamsPerKey = maxStreamsPerKey ?? Number.POSITIVE_INFINITY
     this.limitStatus = limitStatus ?? 200
     this.#onError = onError ?? ((error) => console.error('[@sse/core] event store failed:', error))
-    this.#unsubscribe = this.store.subscribe((event) => this.#deliver(event))
+    this.#unsubscribe = this.store.subscribe(
+      (event) => this.#deliver(event),
+      () => this.#resync(),
+    )
   }
 
   /** Number of open sessions. */
@@ -305,6 +308,11 @@ export class Hub<M extends EventMap = EventMap> {
     }
   }
 
+  /** The live feed skipped events: every stream ends and resumes from the store. */
+  #resync(): void {
+    for (const member of [...this.#all]) member.session.close('resync')
+  }
+
   #leave(member: Member): void {
     this.#all.delete(member)
     for (const topic of member.topics) removeFrom(this.#byTopic, topic, member)
@@ -317,10 +325,25 @@ export class Hub<M extends EventMap = EventMap> {
   }
 }
 
-function matches(member: Member, event: StoredEvent): boolean {
-  if (event.topic !== undefined && !member.topics.has(event.topic)) return false
-  return event.key === undefined || event.key === member.key
+/**
+ * Whether an event published with a target reaches a stream with this membership: events without
+ * a topic reach every stream, events with a key only streams opened with that key. The one place
+ * this rule lives; adapters that deliver hub events their own way (NestJS Observables) use it.
+ */
+export function eventMatches(
+  membership: { topics?: ReadonlySet<string> | readonly string[]; key?: string },
+  event: Pick<StoredEvent, 'topic' | 'key'>,
+): boolean {
+  if (event.topic !== undefined) {
+    const topics = membership.topics
+    if (!topics) return false
+    const has = 'has' in topics ? topics.has(event.topic) : topics.includes(event.topic)
+    if (!has) return false
+  }
+  return event.key === undefined || event.key === membership.key
 }
+
+const matches = eventMatches
 
 function checkTarget(field: 'topic' | 'key', value: unknown): string | undefined {
   if (value === undefined || typeof value === 'string') return value

@@ -18,6 +18,7 @@ export {
 export { HISTORY_LOST_EVENT, HTTP2_FORBIDDEN_HEADERS, REPLAY_HEADER, streamHeaders } from './head'
 export {
   createHub,
+  eventMatches,
   Hub,
   type HubOptions,
   type Membership,

@@ -65,10 +65,7 @@ export class MemoryStore implements EventStore {
     this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     this.#maxAge = options.maxAge ?? Number.POSITIVE_INFINITY
     if (!(this.#maxEvents >= 0)) throw new RangeError('MemoryStore: maxEvents must be >= 0')
-    const random = Math.floor(Math.random() * 36 ** 3)
-      .toString(36)
-      .padStart(3, '0')
-    this.#prefix = `${Date.now().toString(36)}${random}`
+    this.#prefix = `${Date.now().toString(36)}${randomSuffix()}`
   }
 
   /** Number of events retained. */

@@ -68,7 +68,11 @@ export interface OpenOptions<M extends EventMap = EventMap> extends SessionOptio
   headers?: HeadersInput
 }
 
-/** The application's headers as pairs, without those HTTP/2 forbids when the stream is HTTP/2. */
+/**
+ * The application's headers as pairs, one per name, without those HTTP/2 forbids when the
+ * stream is HTTP/2. Repeated `Set-Cookie` values become one list (a `Headers` object yields
+ * them one by one, and setting each on a Node response would keep only the last).
+ */
 export function headerPairs(headers: HeadersInput | undefined, http2: boolean): HeaderPairs {
   if (!headers) return []
   const entries: Iterable<readonly [string, HeaderValue | undefined]> =
@@ -76,12 +80,16 @@ export function headerPairs(headers: HeadersInput | undefined, http2: boolean): 
       ? (headers as Iterable<readonly [string, string]>)
       : Object.entries(headers as Record<string, HeaderValue | undefined>)
   const pairs: HeaderPairs = []
+  const cookies: string[] = []
   for (const [name, value] of entries) {
     if (value === undefined) continue
-    if (http2 && (HTTP2_FORBIDDEN_HEADERS as readonly string[]).includes(name.toLowerCase()))
-      continue
-    pairs.push([name, value])
+    const lower = name.toLowerCase()
+    if (http2 && (HTTP2_FORBIDDEN_HEADERS as readonly string[]).includes(lower)) continue
+    if (lower !== 'set-cookie') pairs.push([name, value])
+    else if (typeof value === 'object') cookies.push(...value)
+    else cookies.push(String(value))
   }
+  if (cookies.length > 0) pairs.unshift(['set-cookie', cookies])
   return pairs
 }
 

@@ -18,6 +18,11 @@ export interface PipeOptions<T> {
    * @default true
    */
   close?: boolean
+  /**
+   * Called when the source fails, before the stream ends: return a message to tell the client
+   * (for example `{ event: 'stream-error', data: '...' }`). `pipe()` still rejects with the error.
+   */
+  onError?: (error: unknown) => SseMessage | undefined
 }
 
 const STOPPED = Symbol('stopped')
@@ -71,6 +76,8 @@ export async function pipeInto<T, M extends EventMap>(
     }
     if (options.close !== false) session.close()
   } catch (error) {
+    const last = options.onError?.(error)
+    if (last) session.send(last as SseMessage<M>)
     session.close('error')
     throw error
   } finally {

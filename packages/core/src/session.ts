@@ -33,8 +33,10 @@ export type CloseReason =
   | 'shutdown'
   /** The hub's stream limits were reached: the client was told to come back later. */
   | 'limit'
-  /** A source piped into the stream failed. */
+  /** A source piped into the stream failed, or the store failed while it opened. */
   | 'error'
+  /** The store's live feed skipped events: the client resumes from the store to catch up. */
+  | 'resync'
 
 /** Options of one stream. Hubs carry defaults for these; each call can override them. */
 export interface SessionOptions {
@@ -130,7 +132,9 @@ export class SseSession<M extends EventMap = EventMap> implements Tickable {
   readonly #resolution: number
   #state = OPEN
   #started = false
-  #lastWrite = 0
+  /** Set by every write, cleared by the next tick: the idle clock runs from that tick on. */
+  #wrote = false
+  #lastActive = 0
   #deadline = Number.POSITIVE_INFINITY
   #needsDrain = false
   #drain: { promise: Promise<void>; resolve: () => void } | undefined
@@ -220,7 +224,7 @@ export class SseSession<M extends EventMap = EventMap> implements Tickable {
    */
   write(frame: string | Bytes): boolean {
     if (this.#state === CLOSED) return false
-    this.#lastWrite = ticker.now
+    this.#wrote = true
     if (this.#sink.write(frame)) return true
     this.#needsDrain = true
     if (this.#sink.bufferedBytes > this.#maxBuffered) this.#finish('slow-consumer')
@@ -284,7 +288,6 @@ export class SseSession<M extends EventMap = EventMap> implements Tickable {
   start(prelude: string): void {
     if (this.#started || this.#state === CLOSED) return
     this.#started = true
-    // Join the ticker first: it refreshes the shared clock that stamps the write below.
     if (this.#resolution > 0) ticker.add(this, this.#resolution)
     this.write(prelude)
   }
@@ -322,8 +325,12 @@ export class SseSession<M extends EventMap = EventMap> implements Tickable {
       this.#finish('lifetime')
       return
     }
-    // The write clock is coarse (last tick), so wait one extra tick to never beat the interval.
-    if (this.#heartbeat > 0 && now - this.#lastWrite >= this.#heartbeat + this.#resolution) {
+    // Idle time counts from the first tick after the last write, so a heartbeat never comes
+    // early, even when a busy event loop delays the ticks; it may come up to two ticks late.
+    if (this.#wrote) {
+      this.#wrote = false
+      this.#lastActive = now
+    } else if (this.#heartbeat > 0 && now - this.#lastActive >= this.#heartbeat) {
       this.write(HEARTBEAT)
     }
   }

@@ -40,8 +40,12 @@ export interface EventStore {
   /**
    * Calls `listener` for every appended event, in id order, including events appended by other
    * processes sharing the store. Returns the function that unsubscribes.
+   *
+   * A store whose live feed can skip events (a shared store trimmed, or restarted, before this
+   * process read them) calls `onGap`: the hub then ends its streams, and each client resumes from
+   * the store, which tells it what was lost.
    */
-  subscribe(listener: (event: StoredEvent) => void): () => void
+  subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void
   /** Orders two ids of this store: negative when `a` came first, 0 when equal, positive after. */
   compare(a: string, b: string): number
 }

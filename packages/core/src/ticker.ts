@@ -17,8 +17,6 @@ export function resolutionFor(intervalMs: number): number {
  * sessions costs well under a millisecond, far less than 10,000 separate timers.
  */
 export class Ticker {
-  /** The time of the last tick (ms since epoch). Coarse on purpose: reading it costs nothing. */
-  now = Date.now()
   #members = new Set<Tickable>()
   #resolutions = new Map<number, number>()
   #period = 0
@@ -28,7 +26,6 @@ export class Ticker {
     if (this.#members.has(member)) return
     this.#members.add(member)
     this.#resolutions.set(resolution, (this.#resolutions.get(resolution) ?? 0) + 1)
-    this.now = Date.now()
     this.#reschedule()
   }
 
@@ -60,7 +57,6 @@ export class Ticker {
 
   #sweep(): void {
     const now = Date.now()
-    this.now = now
     for (const member of this.#members) member.onTick(now)
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createHub, type Hub } from '../src/hub'
+import { createHub, eventMatches, type Hub } from '../src/hub'
 import { MemoryStore } from '../src/memory-store'
 import { openSession } from '../src/open'
 import type { EventInput, EventStore, ReplayResult, StoredEvent } from '../src/store'
@@ -193,6 +193,39 @@ describe('Hub', () => {
     expect(client.head?.headers['Retry-After']).toBe('3')
     expect(session.closeReason).toBe('error')
     expect(hub.size).toBe(0)
+  })
+})
+
+describe('Hub resync', () => {
+  it('ends every stream when the store reports a gap in its live feed', async () => {
+    const inner = new MemoryStore()
+    let gap: (() => void) | undefined
+    const store: EventStore = {
+      append: (input) => inner.append(input),
+      replay: (after) => inner.replay(after),
+      subscribe: (listener, onGap) => {
+        gap = onGap
+        return inner.subscribe(listener)
+      },
+      compare: (a, b) => inner.compare(a, b),
+    }
+    const hub = createHub<Events>({ store })
+    const a = await connect(hub)
+    const b = await connect(hub, { topics: ['x'] })
+    gap?.()
+    expect([a.session.closeReason, b.session.closeReason]).toEqual(['resync', 'resync'])
+    expect(hub.size).toBe(0)
+  })
+})
+
+describe('eventMatches', () => {
+  it('is the one targeting rule: topic, key, both, or everyone', () => {
+    expect(eventMatches({}, {})).toBe(true)
+    expect(eventMatches({ topics: ['a'] }, { topic: 'a' })).toBe(true)
+    expect(eventMatches({ topics: new Set(['a']) }, { topic: 'b' })).toBe(false)
+    expect(eventMatches({}, { topic: 'a' })).toBe(false)
+    expect(eventMatches({ key: 'k' }, { key: 'k' })).toBe(true)
+    expect(eventMatches({ topics: ['a'] }, { topic: 'a', key: 'k' })).toBe(false)
   })
 })
 

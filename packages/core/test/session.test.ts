@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { openSession } from '../src/open'
+import { headerPairs, openSession } from '../src/open'
 import type { SseSession } from '../src/session'
 import { ticker } from '../src/ticker'
 import { RecordingClient } from './sink'
@@ -153,6 +153,21 @@ describe('SseSession', () => {
     expect(failing.session.closeReason).toBe('error')
   })
 
+  it('lets onError send a last event when a piped source fails', async () => {
+    const { client, session } = await open()
+    const failing = (async function* () {
+      yield 'a'
+      throw new Error('broke')
+    })()
+    await expect(
+      session.pipe(failing, {
+        onError: (error) => ({ event: 'stream-error', data: (error as Error).message }),
+      }),
+    ).rejects.toThrow('broke')
+    expect(client.text.endsWith('event: stream-error\ndata: broke\n\n')).toBe(true)
+    expect(session.closeReason).toBe('error')
+  })
+
   it('cancels a ReadableStream source when the client leaves (C24)', async () => {
     const { client, session } = await open()
     let cancelled = false
@@ -182,6 +197,25 @@ describe('SseSession', () => {
     expect(ticker.size).toBe(before + 50)
     for (const { client } of sessions) client.leave()
     expect(ticker.size).toBe(before)
+  })
+})
+
+describe('headerPairs', () => {
+  it('keeps every Set-Cookie of a Headers object, and drops HTTP/1-only headers on HTTP/2', () => {
+    const headers = new Headers([
+      ['Set-Cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+      ['Connection', 'close'],
+      ['X-Id', '7'],
+    ])
+    expect(headerPairs(headers, true)).toEqual([
+      ['set-cookie', ['a=1', 'b=2']],
+      ['x-id', '7'],
+    ])
+    expect(headerPairs({ Connection: 'close', 'X-Id': 7, Gone: undefined }, false)).toEqual([
+      ['Connection', 'close'],
+      ['X-Id', 7],
+    ])
   })
 })
 
