@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineProject } from 'vitest/config'
+import { defineProject, type ViteUserConfig } from 'vitest/config'
 
 const packages = fileURLToPath(new URL('./packages/', import.meta.url))
 
@@ -8,7 +8,7 @@ const packages = fileURLToPath(new URL('./packages/', import.meta.url))
  * `@sse/*`, so no build is needed between edits; the built packages are checked separately by
  * publint and attw (`check:package`).
  */
-export function sseProject(name: string, overrides: { setupFiles?: string[] } = {}) {
+export function sseProject(name: string, overrides: NonNullable<ViteUserConfig['test']> = {}) {
   return defineProject({
     resolve: {
       alias: [

@@ -1,0 +1,295 @@
+/**
+ * `pnpm bench`: runs every contestant in its own server process against one load-client process,
+ * in interleaved repetitions, and writes `results/latest.json`, `results/chart.svg` and the
+ * table in `bench/README.md`.
+ *
+ * Flags: `--full` (1 KiB payloads too, longer windows, five repetitions), `--smoke` (a few
+ * clients for a second: checks the harness works), `--only=<name>,<name>`, `--out=<dir>`.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { contestants, type Entry } from './contestants/index.ts'
+import { renderReport } from './report.ts'
+
+interface Scenario {
+  clients: number
+  rate: number
+  bytes: number
+}
+
+interface Settings {
+  mode: 'default' | 'full' | 'smoke'
+  repetitions: number
+  seconds: number
+  scenarios: Scenario[]
+  storm: boolean
+}
+
+const args = process.argv.slice(2)
+const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+const value = (name: string) => flag(name)?.split('=')[1]
+
+// Rates keep the raw floor around half a core, so every contestant can be measured, and the
+// slow ones show how they fall behind rather than all of them saturating.
+const settings: Settings = flag('smoke')
+  ? {
+      mode: 'smoke',
+      repetitions: 1,
+      seconds: 0.5,
+      scenarios: [{ clients: 20, rate: 20, bytes: 100 }],
+      storm: true,
+    }
+  : flag('full')
+    ? {
+        mode: 'full',
+        repetitions: 5,
+        seconds: 5,
+        scenarios: [
+          { clients: 1000, rate: 50, bytes: 100 },
+          { clients: 1000, rate: 50, bytes: 1024 },
+          { clients: 10_000, rate: 5, bytes: 100 },
+          { clients: 10_000, rate: 5, bytes: 1024 },
+        ],
+        storm: true,
+      }
+    : {
+        mode: 'default',
+        repetitions: 3,
+        seconds: 2,
+        scenarios: [
+          { clients: 1000, rate: 50, bytes: 100 },
+          { clients: 10_000, rate: 5, bytes: 100 },
+        ],
+        storm: true,
+      }
+
+const only = value('only')?.split(',')
+const selected = only ? contestants.filter((c) => only.includes(c.name)) : contestants
+const outDir = value('out') ?? fileURLToPath(new URL('../results/', import.meta.url))
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+
+/** A child process spoken to with request/response messages, one at a time. */
+class Peer {
+  readonly #child: ChildProcess
+  readonly #ready: Promise<Record<string, unknown>>
+  #pending: ((message: Record<string, unknown>) => void) | undefined
+
+  constructor(file: string, argv: string[], execArgv: string[] = []) {
+    this.#child = fork(here(file), argv, {
+      execArgv: ['--import', 'tsx', ...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    this.#ready = new Promise((resolve, reject) => {
+      this.#pending = resolve
+      this.#child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
+    })
+    this.#child.on('message', (message) => {
+      const pending = this.#pending
+      this.#pending = undefined
+      pending?.(message as Record<string, unknown>)
+    })
+  }
+
+  ready() {
+    return this.#ready
+  }
+
+  ask<T = Record<string, unknown>>(message: object): Promise<T> {
+    return new Promise((resolve) => {
+      this.#pending = resolve as (m: Record<string, unknown>) => void
+      this.#child.send(message)
+    })
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve))
+    this.#child.send({ cmd: 'exit' })
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+interface Percentiles {
+  p50: number | null
+  p99: number | null
+  max: number | null
+}
+
+interface FanOut {
+  clients: number
+  bytes: number
+  rate: number
+  sent: number
+  delivered: number
+  deliveryRatio: number
+  eventsPerSecond: number
+  cpuUsPerEvent: number
+  latencyMs: Percentiles
+  clientCpuShare: number
+}
+
+interface Run {
+  contestant: string
+  repetition: number
+  fanOut: FanOut[]
+  rssPerConnectionKB: number | null
+  ttfbMs: Percentiles
+  stormMs: number | null
+  error?: string
+}
+
+async function measure(entry: Entry, repetition: number): Promise<Run> {
+  const server = new Peer('./server.ts', [entry.name], ['--expose-gc'])
+  const client = new Peer('./client.ts', [])
+  const run: Run = {
+    contestant: entry.name,
+    repetition,
+    fanOut: [],
+    rssPerConnectionKB: null,
+    ttfbMs: { p50: null, p99: null, max: null },
+    stormMs: null,
+  }
+  try {
+    const { port, rss: rssIdle } = (await server.ready()) as { port: number; rss: number }
+    await client.ready()
+    let connected = 0
+    for (const scenario of settings.scenarios) {
+      if (scenario.clients > connected) {
+        const result = await client.ask<{ ok: boolean; ttfb: Percentiles }>({
+          cmd: 'connect',
+          port,
+          count: scenario.clients - connected,
+        })
+        if (!result.ok) throw new Error(`not every client got a first byte at ${scenario.clients}`)
+        connected = scenario.clients
+        if (connected === Math.max(...settings.scenarios.map((s) => s.clients))) {
+          run.ttfbMs = result.ttfb
+          const { rss } = await server.ask<{ rss: number }>({ cmd: 'memory' })
+          run.rssPerConnectionKB = (rss - rssIdle) / 1024 / connected
+        }
+      }
+      await client.ask({ cmd: 'reset' })
+      const sent = await server.ask<{ sent: number; cpuUs: number }>({
+        cmd: 'broadcast',
+        rate: scenario.rate,
+        seconds: settings.seconds,
+        bytes: scenario.bytes,
+      })
+      const expected = sent.sent * connected
+      const got = await client.ask<{
+        delivered: number
+        latency: Percentiles
+        clientCpuShare: number
+      }>({ cmd: 'collect', expected, timeoutMs: 3000 })
+      run.fanOut.push({
+        clients: connected,
+        bytes: scenario.bytes,
+        rate: scenario.rate,
+        sent: sent.sent,
+        delivered: got.delivered,
+        deliveryRatio: got.delivered / expected,
+        eventsPerSecond: got.delivered / settings.seconds,
+        cpuUsPerEvent: sent.cpuUs / Math.max(1, got.delivered),
+        latencyMs: got.latency,
+        clientCpuShare: got.clientCpuShare,
+      })
+    }
+    if (settings.storm) {
+      const storm = await client.ask<{ ok: boolean; ms: number }>({ cmd: 'storm', port })
+      run.stormMs = storm.ok ? storm.ms : null
+    }
+  } catch (error) {
+    run.error = (error as Error).message
+  } finally {
+    await Promise.allSettled([client.stop(), server.stop()])
+  }
+  return run
+}
+
+const median = (values: number[]) => {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  return finite.length ? finite[Math.floor((finite.length - 1) / 2)]! : null
+}
+
+function summarize(runs: Run[]) {
+  const floorName = contestants[0]!.name
+  const rows = selected.map((entry) => {
+    const mine = runs.filter((r) => r.contestant === entry.name && !r.error)
+    const scenarios = settings.scenarios.map((scenario, i) => {
+      const results = mine.map((r) => r.fanOut[i]).filter((f): f is FanOut => f !== undefined)
+      const pick = (get: (f: FanOut) => number | null) =>
+        median(results.map(get).filter((v): v is number => v !== null))
+      return {
+        ...scenario,
+        cpuUsPerEvent: pick((f) => f.cpuUsPerEvent),
+        eventsPerSecond: pick((f) => f.eventsPerSecond),
+        deliveryRatio: pick((f) => f.deliveryRatio),
+        latencyP50Ms: pick((f) => f.latencyMs.p50),
+        latencyP99Ms: pick((f) => f.latencyMs.p99),
+        latencyMaxMs: pick((f) => f.latencyMs.max),
+        // A run where the load client used most of a core measured the client, not the server.
+        clientSaturated: results.some((f) => f.clientCpuShare > 0.9),
+      }
+    })
+    return {
+      contestant: entry.name,
+      ours: entry.ours,
+      resume: entry.resume,
+      errors: runs.flatMap((r) => (r.contestant === entry.name && r.error ? [r.error] : [])),
+      scenarios,
+      rssPerConnectionKB: median(mine.map((r) => r.rssPerConnectionKB ?? Number.NaN)),
+      ttfbP50Ms: median(mine.map((r) => r.ttfbMs.p50 ?? Number.NaN)),
+      ttfbP99Ms: median(mine.map((r) => r.ttfbMs.p99 ?? Number.NaN)),
+      stormMs: median(mine.map((r) => r.stormMs ?? Number.NaN)),
+    }
+  })
+  const floor = rows.find((r) => r.contestant === floorName)
+  for (const row of rows) {
+    for (const [i, scenario] of row.scenarios.entries()) {
+      const base = floor?.scenarios[i]?.cpuUsPerEvent
+      Object.assign(scenario, {
+        ratioToFloor:
+          base && scenario.cpuUsPerEvent !== null ? scenario.cpuUsPerEvent / base : null,
+      })
+    }
+  }
+  return rows
+}
+
+const started = Date.now()
+const runs: Run[] = []
+for (let repetition = 0; repetition < settings.repetitions; repetition++) {
+  // Rotate the order each repetition so no contestant always runs first (or last).
+  const order = selected.map((_, i) => selected[(i + repetition) % selected.length]!)
+  for (const entry of order) {
+    const run = await measure(entry, repetition)
+    runs.push(run)
+    const last = run.fanOut.at(-1)
+    console.log(
+      `[${repetition + 1}/${settings.repetitions}] ${entry.name}: ${
+        run.error ??
+        `${last?.cpuUsPerEvent.toFixed(2)} µs/event, delivery ${((last?.deliveryRatio ?? 0) * 100).toFixed(1)}% at ${last?.clients} clients`
+      }`,
+    )
+  }
+}
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+  settings,
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  summary: summarize(runs),
+  runs,
+}
+mkdirSync(outDir, { recursive: true })
+writeFileSync(
+  `${outDir}/${settings.mode === 'default' ? 'latest' : settings.mode}.json`,
+  `${JSON.stringify(results, null, 2)}\n`,
+)
+if (settings.mode !== 'smoke') renderReport(results, outDir)
+console.log(`done in ${results.durationSeconds} s; results in ${outDir}`)
