@@ -45,7 +45,7 @@ const END = '<!-- results:end -->'
 const fixed = (value: number | null | undefined, digits = 1) =>
   value === null || value === undefined ? 'n/a' : value.toFixed(digits)
 
-const escape = (text: string) =>
+const xml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 function chart(results: Results): string {
@@ -72,7 +72,7 @@ function chart(results: Results): string {
       const color = row.name.startsWith('raw') ? '#888' : row.ours ? '#2563eb' : '#f59e0b'
       const label = `${fixed(row.value, 1)} µs${row.delivery < 0.999 ? `, ${fixed(row.delivery * 100, 0)}% delivered` : ''}`
       return (
-        `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${escape(row.name)}</text>` +
+        `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${xml(row.name)}</text>` +
         `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${color}"/>` +
         `<text x="${left + w + 6}" y="${y + 15}">${label}</text>`
       )
