@@ -33,8 +33,9 @@ function after(stream: StreamClient, cursor: string) {
 async function readEvents(response: Response): Promise<EventSourceMessage[]> {
   const events: EventSourceMessage[] = []
   const parser = createParser({ onEvent: (event) => events.push(event) })
-  const decoder = new TextDecoder()
-  for await (const chunk of response.body!) parser.feed(decoder.decode(chunk, { stream: true }))
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  for (let read = await reader.read(); !read.done; read = await reader.read())
+    parser.feed(read.value)
   return events
 }
 
