@@ -6,8 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2'
 import { HTTP2_FORBIDDEN_HEADERS } from './head'
+import { http1Sink, http2Sink } from './node-sink'
 import { type Connection, type OpenOptions, openSession } from './open'
-import type { Sink, SseSession } from './session'
+import type { SseSession } from './session'
 import type { EventMap } from './types'
 
 /** A request from node:http or node:http2's compatibility API. */
@@ -16,9 +17,6 @@ export type NodeRequest = IncomingMessage | Http2ServerRequest
 export type NodeResponse = ServerResponse | Http2ServerResponse
 
 function ignore(): void {}
-
-// node:http2's constants.NGHTTP2_CANCEL, inlined so this module imports only types from node:http2.
-const NGHTTP2_CANCEL = 0x8
 
 // Open streams per HTTP/2 session: the session's idle timeout is off while any is open.
 const streamsPerSession = new WeakMap<Http2Session, number>()
@@ -42,21 +40,6 @@ function holdSessionOpen(req: Http2ServerRequest, res: NodeResponse): void {
   })
 }
 
-function sinkOf(res: NodeResponse, http2: boolean): Sink {
-  const h1 = res as ServerResponse
-  const stream = http2 ? (res as Http2ServerResponse).stream : undefined
-  return {
-    write: (chunk) => h1.write(chunk),
-    get bufferedBytes() {
-      return stream ? stream.writableLength : h1.writableLength
-    },
-    end: () => h1.end(),
-    // On HTTP/2 a plain destroy() sends RST_STREAM(NO_ERROR), which clients read as a normal
-    // end; CANCEL tells them the stream was dropped (a slow consumer, a shutdown past grace).
-    destroy: () => (stream ? stream.close(NGHTTP2_CANCEL) : h1.destroy()),
-  }
-}
-
 /**
  * Wraps a Node request and response as a {@link Connection}. Sets the socket timeout to 0 and
  * turns off Nagle's algorithm for the stream (C18), keeps headers already set on the response
@@ -64,8 +47,9 @@ function sinkOf(res: NodeResponse, http2: boolean): Sink {
  */
 export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection {
   const http2 = req.httpVersionMajor >= 2
+  const h1 = http2 ? undefined : http1Sink(res as ServerResponse)
   return {
-    sink: sinkOf(res, http2),
+    sink: h1 ?? http2Sink(res as Http2ServerResponse),
     http2,
     lastEventIdHeader: req.headers['last-event-id'],
     url: req.url,
@@ -87,7 +71,11 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       else (req as IncomingMessage).socket?.setNoDelay?.(true)
       // 'close' on the response fires once, both when the client leaves and after our end().
       res.once('close', () => session.handleClose())
-      res.on('drain', () => session.handleDrain())
+      const drained = () => session.handleDrain()
+      res.on('drain', drained)
+      // Once frames bypass the response, only the socket says when it has drained.
+      const stopHearing = h1?.onSocketDrain(drained)
+      if (stopHearing) res.once('close', stopHearing)
       // A write racing a disconnect can emit 'error' on some Node versions; the 'close' that
       // follows does the cleanup, so the error is not worth a crash or a log line.
       res.on('error', ignore)

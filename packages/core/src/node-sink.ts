@@ -1,0 +1,102 @@
+import { Buffer } from 'node:buffer'
+import { ServerResponse as NodeServerResponse, type ServerResponse } from 'node:http'
+import type { Http2ServerResponse } from 'node:http2'
+import type { Socket } from 'node:net'
+import type { Sink } from './session'
+
+// node:http2's constants.NGHTTP2_CANCEL.
+const NGHTTP2_CANCEL = 0x8
+const CRLF = Buffer.from('\r\n', 'latin1')
+
+// The chunked framing of each broadcast frame, made once and shared by every socket it goes to
+// (the hub hands every subscriber the same bytes object).
+const framed = new WeakMap<Uint8Array, Buffer>()
+
+function frameBytes(bytes: Uint8Array): Buffer {
+  let out = framed.get(bytes)
+  if (!out) {
+    out = Buffer.concat([
+      Buffer.from(`${bytes.byteLength.toString(16)}\r\n`, 'latin1'),
+      bytes,
+      CRLF,
+    ])
+    framed.set(bytes, out)
+  }
+  return out
+}
+
+function frameText(text: string): string {
+  return `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`
+}
+
+/** A sink for an HTTP/2 stream, through the compatibility response. */
+export function http2Sink(res: Http2ServerResponse): Sink {
+  const { stream } = res
+  return {
+    write: (chunk) => res.write(chunk),
+    get bufferedBytes() {
+      return stream.writableLength
+    },
+    end: () => res.end(),
+    // A plain destroy() sends RST_STREAM(NO_ERROR), which clients read as a normal end; CANCEL
+    // tells them the stream was dropped (a slow consumer, a shutdown past its grace).
+    destroy: () => stream.close(NGHTTP2_CANCEL),
+  }
+}
+
+/** An HTTP/1 sink, and how to hear its socket drain once writes bypass the response. */
+export interface Http1Sink extends Sink {
+  /** Calls `listener` when the socket the fast path writes to drains; returns the undo. */
+  onSocketDrain(listener: () => void): () => void
+}
+
+/**
+ * A sink for an HTTP/1 response. The head and first frame go through `res.write()`; after that,
+ * when nothing else sits between the response and its socket, frames are written to the socket
+ * directly, already in chunked framing: one `socket.write` per event and no per-write work in
+ * the response object (architecture.md, technique 3). Anything unusual keeps the plain path:
+ * a `res.write` wrapped by middleware (compression, logging), bytes still queued in the
+ * response, a socket shared with a pipelined response.
+ */
+export function http1Sink(res: ServerResponse): Http1Sink {
+  const plain = res.write === NodeServerResponse.prototype.write
+  let socket: Socket | undefined
+  let chunked = true
+  let drainListener: (() => void) | undefined
+
+  const direct = (): Socket | undefined => {
+    const s = res.socket
+    // writableLength counts bytes the response still holds besides the socket's own.
+    if (!plain || !s || !res.headersSent || res.writableLength !== s.writableLength)
+      return undefined
+    chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding !== false
+    if (drainListener) s.on('drain', drainListener)
+    return s
+  }
+
+  return {
+    write(chunk) {
+      if (socket) {
+        if (typeof chunk === 'string') return socket.write(chunked ? frameText(chunk) : chunk)
+        return socket.write(chunked ? frameBytes(chunk) : chunk)
+      }
+      const ok = res.write(chunk)
+      socket = direct()
+      return ok
+    },
+    get bufferedBytes() {
+      return res.writableLength
+    },
+    end: () => res.end(),
+    destroy: () => res.destroy(),
+    onSocketDrain(listener) {
+      drainListener = listener
+      socket?.on('drain', listener)
+      return () => {
+        drainListener = undefined
+        res.socket?.off('drain', listener)
+        socket?.off('drain', listener)
+      }
+    },
+  }
+}

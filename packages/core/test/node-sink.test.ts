@@ -1,0 +1,84 @@
+import { createServer, request, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHub } from '../src/hub'
+import { openNodeStream } from '../src/node'
+import type { SseSession } from '../src/session'
+
+type Opened = { session: SseSession; res: ServerResponse; socketWrites: number; resWrites: number }
+
+const servers: ReturnType<typeof createServer>[] = []
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close()
+})
+
+/** A server whose one stream counts what goes through `res.write` and `socket.write`. */
+async function stream(wrap: boolean) {
+  const hub = createHub()
+  let opened!: (value: Opened) => void
+  const ready = new Promise<Opened>((resolve) => {
+    opened = resolve
+  })
+  const server = createServer(async (req, res) => {
+    const counts = { socketWrites: 0, resWrites: 0 }
+    const socketWrite = res.socket!.write.bind(res.socket!)
+    res.socket!.write = ((...args: Parameters<typeof socketWrite>) => {
+      counts.socketWrites++
+      return socketWrite(...args)
+    }) as typeof socketWrite
+    if (wrap) {
+      // What compression or logging middleware does: a wrapper around res.write.
+      const write = res.write.bind(res)
+      res.write = ((...args: Parameters<typeof write>) => {
+        counts.resWrites++
+        return write(...args)
+      }) as typeof write
+    }
+    const session = await openNodeStream(req, res, { hub, heartbeat: false })
+    opened(Object.assign(counts, { session, res }))
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const events: EventSourceMessage[] = []
+  const parser = createParser({ onEvent: (event) => events.push(event) })
+  request({ port: (server.address() as AddressInfo).port, path: '/' }, (res) => {
+    res.setEncoding('utf8')
+    res.on('data', (text: string) => parser.feed(text))
+  }).end()
+  return { hub, events, opened: await ready }
+}
+
+async function until(check: () => boolean) {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
+  expect(check()).toBe(true)
+}
+
+describe('HTTP/1 sink', () => {
+  it('writes frames straight to the socket, in valid chunked framing, after the head', async () => {
+    const { hub, events, opened } = await stream(false)
+    const before = opened.socketWrites
+    for (let n = 0; n < 5; n++) await hub.publish({ event: 'tick', data: { n } })
+    opened.session.send({ data: 'é unicast\nline' })
+    await until(() => events.length === 6)
+    expect(events.map((e) => e.data)).toEqual([
+      '{"n":0}',
+      '{"n":1}',
+      '{"n":2}',
+      '{"n":3}',
+      '{"n":4}',
+      'é unicast\nline',
+    ])
+    expect(opened.socketWrites - before).toBe(6)
+    opened.session.close()
+  })
+
+  it('keeps to res.write when middleware wrapped it', async () => {
+    const { hub, events, opened } = await stream(true)
+    const before = opened.resWrites
+    for (let n = 0; n < 3; n++) await hub.publish({ data: String(n) })
+    await until(() => events.length === 3)
+    expect(opened.resWrites - before).toBe(3)
+    opened.session.close()
+  })
+})
