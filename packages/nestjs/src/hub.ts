@@ -1,6 +1,8 @@
 import type { MessageEvent } from '@nestjs/common'
 import {
+  closeSessions,
   type EventMap,
+  eventMatches,
   Hub,
   type HubOptions,
   type Membership,
@@ -46,14 +48,12 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
     readonly hub: Hub<M>,
     readonly membership: Membership = {},
   ) {
-    const topics = new Set(membership.topics)
+    const follows = { topics: new Set(membership.topics), key: membership.key }
     super((subscriber) =>
       hub.store.subscribe((event) => {
-        // TODO(core): a `hub.matches(membership, event)` (or `hub.subscribe`) would keep this
-        // targeting rule, a copy of the hub's own, in core only.
-        if (event.topic !== undefined && !topics.has(event.topic)) return
-        if (event.key !== undefined && event.key !== membership.key) return
-        subscriber.next({ id: event.id, type: event.event, data: event.data })
+        if (eventMatches(follows, event)) {
+          subscriber.next({ id: event.id, type: event.event, data: event.data })
+        }
       }),
     )
   }
@@ -109,17 +109,10 @@ export class SseHub<M extends EventMap = EventMap> extends Hub<M> {
 
   /** Ends every stream before Nest closes the HTTP server, so `app.close()` never hangs (C18). */
   async beforeApplicationShutdown(): Promise<void> {
-    // TODO(core): streams that do not join the hub (per-client Observables) still need its
-    // shutdown; a membership that receives no broadcasts would let `hub.shutdown()` cover them.
-    const others = [...this.#streams]
-    for (const session of others) session.close('shutdown')
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#grace)
-    })
-    const released = Promise.all(others.map((session) => session.released()))
-    await Promise.all([this.shutdown({ grace: this.#grace }), Promise.race([released, grace])])
-    clearTimeout(timer)
-    for (const session of others) session.destroy()
+    const options = { grace: this.#grace }
+    // The hub's own streams first: closing them also drops them from the tracked set, so
+    // `closeSessions` gets only the streams that did not join this hub (per-client sources).
+    const members = this.shutdown(options)
+    await Promise.all([members, closeSessions(this.#streams, options)])
   }
 }

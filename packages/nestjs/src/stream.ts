@@ -182,9 +182,9 @@ export class SseInterceptor implements NestInterceptor {
       res.destroy()
     })
     if (!session) return end()
-    // TODO(core): a response that closed while the handler ran never emits 'close' again, so the
-    // connection cannot tell the session; check here until `nodeConnection` does.
-    if (gone.aborted || res.destroyed) session.destroy()
+    // A client that left while guards or the handler ran is already closed by core; this is
+    // Nest itself letting go of the request meanwhile.
+    if (gone.aborted) session.destroy()
     if (session.closed) return end()
     let source: Unsubscribable | undefined
     const fail = (error: unknown) => this.#fail(session, error)
@@ -218,36 +218,34 @@ export class SseInterceptor implements NestInterceptor {
       if (session.closed) subscription.unsubscribe()
       else source = subscription
     } else {
-      // TODO(core): pipe() closes the stream before it rejects, leaving no room for the error
-      // event; catching the source's failure here keeps it until pipe() has an onError hook.
-      void session.pipe(guard(result, fail), { map: toMessage })
+      session
+        .pipe(result, { map: toMessage, onError: (error) => this.#report(error) })
+        // The failure was logged and told to the client by onError; pipe() rejects all the same.
+        .catch(() => {})
     }
   }
 
   /** Tells the client the stream failed with the `errorEvent`, then ends it. */
   #fail(session: SseSession, error: unknown): void {
+    const last = this.#report(error)
+    if (session.closed) return
+    if (last) session.send(last)
+    session.close('error')
+  }
+
+  /** Logs a failure after the stream opened (not an HttpException), and returns the `errorEvent`. */
+  #report(error: unknown): SseMessage | undefined {
     const known = error instanceof HttpException
     if (!known) this.#logger.error(error)
-    if (session.closed) return
     const event = this.options.errorEvent ?? SSE_ERROR_EVENT
-    if (event !== false) {
-      const statusCode = known ? error.getStatus() : 500
-      const message = known ? error.message : 'Internal server error'
-      session.send({ event, data: JSON.stringify({ statusCode, message }) })
-    }
-    session.close('error')
+    if (event === false) return undefined
+    const statusCode = known ? error.getStatus() : 500
+    const message = known ? error.message : 'Internal server error'
+    return { event, data: JSON.stringify({ statusCode, message }) }
   }
 }
 
 function isSource(value: object): boolean {
   // Node's ReadableStream is async-iterable too.
   return typeof value === 'function' || isObservable(value) || Symbol.asyncIterator in value
-}
-
-async function* guard<T>(source: AsyncIterable<T>, fail: (error: unknown) => void) {
-  try {
-    yield* source
-  } catch (error) {
-    fail(error)
-  }
 }

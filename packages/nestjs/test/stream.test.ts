@@ -1,12 +1,18 @@
+import type { ServerResponse } from 'node:http'
+import { request as httpRequest } from 'node:http'
 import {
+  type CallHandler,
   type CanActivate,
   Controller,
+  type ExecutionContext,
   HttpException,
   type MessageEvent,
   Module,
+  type NestInterceptor,
   ParseIntPipe,
   Query,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common'
 import type { SseSession } from '@sse/core'
 import { finalize, interval, map, NEVER, Observable, of } from 'rxjs'
@@ -15,10 +21,33 @@ import { LastEventId, SSE_ERROR_EVENT, SseModule, SseStream } from '../src'
 import { type App, events, get, platforms, sleep, startApp, waitFor } from './helpers'
 
 const calls = { guarded: 0, finalized: 0 }
+const late = { guards: 0, subscribed: 0, finished: 0 }
 
 class Deny implements CanActivate {
   canActivate() {
     return false
+  }
+}
+
+/** Lets the request through only once its client has gone (the response has closed). */
+class UntilClientLeaves implements CanActivate {
+  async canActivate(context: ExecutionContext) {
+    const reply = context.switchToHttp().getResponse<{ raw?: ServerResponse } & ServerResponse>()
+    const res = reply.raw ?? reply
+    late.guards++
+    await new Promise((resolve) => res.once('close', resolve))
+    return true
+  }
+}
+
+/** Counts the requests whose interceptor chain has finished (SseInterceptor inside it). */
+class CountFinished implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle().pipe(
+      finalize(() => {
+        late.finished++
+      }),
+    )
   }
 }
 
@@ -39,6 +68,15 @@ class StreamController {
   guarded(): Observable<MessageEvent> {
     calls.guarded++
     return NEVER
+  }
+
+  @SseStream('late')
+  @UseGuards(UntilClientLeaves)
+  @UseInterceptors(CountFinished)
+  late(): Observable<MessageEvent> {
+    return new Observable<MessageEvent>(() => {
+      late.subscribed++
+    })
   }
 
   @SseStream('piped')
@@ -78,8 +116,12 @@ class StreamController {
   }
 
   @SseStream('generator')
-  async *generator(@Query('fail') fail?: string): AsyncGenerator<MessageEvent> {
+  async *generator(
+    @Query('fail') fail?: string,
+    @Query('bad') bad?: string,
+  ): AsyncGenerator<MessageEvent> {
     yield { data: 'a' }
+    if (bad) yield { type: 'bad\nname', data: 'x' }
     yield { type: 'named', data: { b: true } }
     if (fail) throw new HttpException('Bad generator', 422)
   }
@@ -159,6 +201,17 @@ describe.each(platforms)('@SseStream() on %s', (platform) => {
     expect(calls.guarded).toBe(before)
   })
 
+  it('ends at once, never subscribing, when the client left while a guard ran', async () => {
+    const before = { ...late }
+    const req = httpRequest(`${server.url}/late`, { agent: false })
+    req.on('error', () => {})
+    req.end()
+    await waitFor('the guard', () => late.guards > before.guards)
+    req.destroy()
+    await waitFor('the interceptor chain to finish', () => late.finished > before.finished)
+    expect(late.subscribed).toBe(before.subscribed)
+  })
+
   it('answers a pipe that fails with a 400 before the stream opens', async () => {
     const bad = await get(`${server.url}/piped?n=abc`)
     await bad.end
@@ -205,6 +258,13 @@ describe.each(platforms)('@SseStream() on %s', (platform) => {
     await res.end
     const [error] = events(res.text)
     expect(error?.event).toBe(SSE_ERROR_EVENT)
+    // From an async iterable too (pipe's onError), with no unhandled rejection.
+    const piped = await get(`${server.url}/generator?bad=1`)
+    await piped.end
+    expect(events(piped.text).map((event) => event.event ?? event.data)).toEqual([
+      'a',
+      SSE_ERROR_EVENT,
+    ])
     // The server is still serving.
     const next = await get(`${server.url}/finite`)
     await next.end
