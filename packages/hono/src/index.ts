@@ -2,7 +2,7 @@
  * `@sse/hono`: Server-Sent Events for Hono on every runtime, over `@sse/core`.
  * @module
  */
-import type { EventMap, HeadersInput, HeaderValue, SseSession } from '@sse/core'
+import type { EventMap, HeadersInput, SseSession } from '@sse/core'
 import { headerPairs, openSession, resolveOptions } from '@sse/core'
 import { type NodeRequest, type NodeResponse, nodeConnection } from '@sse/core/node'
 import { openWebStream, type WebStreamOptions } from '@sse/core/web'
@@ -36,21 +36,15 @@ const ALREADY_SENT = 'x-hono-already-sent'
 
 type NodeBindings = { incoming: NodeRequest; outgoing: NodeResponse }
 
-/**
- * The headers already set on `c.res` (`c.header()`, middleware) with `extra` over them, as a
- * record whose `set-cookie` is an array, so that several cookies survive on every connection.
- */
-function presetHeaders(c: Context, extra: HeadersInput | undefined): Record<string, HeaderValue> {
+/** The headers already set on `c.res` (`c.header()`, middleware) with `extra` over them. */
+function presetHeaders(c: Context, extra: HeadersInput | undefined): Headers {
   const headers = new Headers(c.res.headers)
+  headers.delete(ALREADY_SENT)
   for (const [name, value] of headerPairs(extra, false)) {
     if (name.toLowerCase() !== 'set-cookie') headers.delete(name)
     for (const one of typeof value === 'object' ? value : [String(value)]) headers.append(name, one)
   }
-  const record: Record<string, HeaderValue> = {}
-  for (const [name, value] of headers) if (name !== ALREADY_SENT) record[name] = value
-  const cookies = headers.getSetCookie()
-  if (cookies.length > 0) record['set-cookie'] = cookies
-  return record
+  return headers
 }
 
 /**
