@@ -19,6 +19,7 @@ const entry = (name: string, ours: boolean, resume: boolean, file: string): Entr
 export const contestants: Entry[] = [
   entry('raw node:http', false, false, 'raw'),
   entry('@sse/core (node:http)', true, true, 'core'),
+  entry('@sse/core (coalesce)', true, true, 'core-coalesce'),
   entry('@sse/express', true, true, 'express'),
   entry('@sse/fastify', true, true, 'fastify'),
   entry('@sse/koa', true, true, 'koa'),

@@ -29,6 +29,43 @@ function frameText(text: string): string {
   return `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`
 }
 
+const byteLength = (chunk: string | Uint8Array) =>
+  typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+
+/** Copies queued frames into one buffer, inside one chunk of chunked framing if asked. */
+function joinFrames(parts: (string | Uint8Array)[], bytes: number, chunked: boolean): Buffer {
+  const head = chunked ? `${bytes.toString(16)}\r\n` : ''
+  const out = Buffer.allocUnsafe(head.length + bytes + (chunked ? 2 : 0))
+  let at = out.write(head, 0, 'latin1')
+  for (const part of parts) {
+    if (typeof part === 'string') at += out.write(part, at, 'utf8')
+    else {
+      out.set(part, at)
+      at += part.byteLength
+    }
+  }
+  if (chunked) out.write('\r\n', at, 'latin1')
+  return out
+}
+
+// Sinks with frames queued in this turn of the event loop; one setImmediate flushes them all.
+const dirty = new Set<() => void>()
+let flushScheduled = false
+
+function flushAll(): void {
+  flushScheduled = false
+  for (const flush of dirty) flush()
+  dirty.clear()
+}
+
+function scheduleFlush(flush: () => void): void {
+  dirty.add(flush)
+  if (!flushScheduled) {
+    flushScheduled = true
+    setImmediate(flushAll)
+  }
+}
+
 /** A sink for an HTTP/2 stream, through the compatibility response. */
 export function http2Sink(res: Http2ServerResponse): Sink {
   const { stream } = res
@@ -48,6 +85,12 @@ export function http2Sink(res: Http2ServerResponse): Sink {
 export interface Http1Sink extends Sink {
   /** Calls `listener` when the socket the fast path writes to drains; returns the undo. */
   onSocketDrain(listener: () => void): () => void
+  /**
+   * Queues the frames written during one turn of the event loop and sends them in one socket
+   * write at the end of it (architecture.md, technique 2): each write costs about 6 µs of
+   * kernel time, so k events per write divide that by k, for a little latency (under a turn).
+   */
+  coalesce(): void
 }
 
 /**
@@ -63,6 +106,18 @@ export function http1Sink(res: ServerResponse): Http1Sink {
   let socket: Socket | undefined
   let chunked = true
   let drainListener: (() => void) | undefined
+  let coalescing = false
+  let queue: (string | Uint8Array)[] = []
+  let queued = 0
+
+  const flush = () => {
+    if (queue.length === 0) return
+    const parts = queue
+    const bytes = queued
+    queue = []
+    queued = 0
+    if (socket && !socket.destroyed) socket.write(joinFrames(parts, bytes, chunked))
+  }
 
   const direct = (): Socket | undefined => {
     const s = res.socket
@@ -76,6 +131,12 @@ export function http1Sink(res: ServerResponse): Http1Sink {
 
   return {
     write(chunk) {
+      if (socket && coalescing) {
+        if (queue.length === 0) scheduleFlush(flush)
+        queue.push(chunk)
+        queued += byteLength(chunk)
+        return socket.writableLength + queued < socket.writableHighWaterMark
+      }
       if (socket) {
         if (typeof chunk === 'string') return socket.write(chunked ? frameText(chunk) : chunk)
         return socket.write(chunked ? frameBytes(chunk) : chunk)
@@ -85,10 +146,20 @@ export function http1Sink(res: ServerResponse): Http1Sink {
       return ok
     },
     get bufferedBytes() {
-      return res.writableLength
+      return res.writableLength + queued
     },
-    end: () => res.end(),
-    destroy: () => res.destroy(),
+    end: () => {
+      flush()
+      res.end()
+    },
+    destroy: () => {
+      queue = []
+      queued = 0
+      res.destroy()
+    },
+    coalesce() {
+      coalescing = true
+    },
     onSocketDrain(listener) {
       drainListener = listener
       socket?.on('drain', listener)

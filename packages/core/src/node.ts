@@ -61,7 +61,8 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       if (http2) for (const name of HTTP2_FORBIDDEN_HEADERS) out.removeHeader(name)
       out.writeHead(status)
     },
-    attach(session: SseSession) {
+    attach(session: SseSession, options) {
+      if (options.coalesce) h1?.coalesce()
       // A long-lived stream must not be cut by the server's idle timeout, and each event
       // should leave at once rather than wait for more bytes.
       // Optional calls: in-process test requests (light-my-request, behind Fastify's inject())

@@ -34,8 +34,11 @@ export interface Connection {
    * Called once.
    */
   writeHead(status: number, headers: Record<string, string>, extra?: HeaderPairs): void
-  /** Wires the runtime's close and drain notifications to the session. Called once, first. */
-  attach(session: SseSession): void
+  /**
+   * Wires the runtime's close and drain notifications to the session, and applies the options
+   * that concern the connection (`coalesce`). Called once, first.
+   */
+  attach(session: SseSession, options: ResolvedSessionOptions): void
 }
 
 /** Header values as Node and the Fetch API accept them. */
@@ -140,8 +143,10 @@ export function resolveOptions(
   if (typeof out.maxBufferedBytes !== 'number' || !(out.maxBufferedBytes > 0)) {
     throw optionError('maxBufferedBytes', 'a positive number of bytes', out.maxBufferedBytes)
   }
-  if (typeof out.serialize !== 'function')
+  if (typeof out.serialize !== 'function') {
     throw optionError('serialize', 'a function', out.serialize)
+  }
+  if (typeof out.coalesce !== 'boolean') throw optionError('coalesce', 'a boolean', out.coalesce)
   return out
 }
 
@@ -213,7 +218,7 @@ export async function openSession<M extends EventMap = EventMap>(
   const cursor = readCursor(connection.lastEventIdHeader, connection.url, options.cursorParam)
   const session = new SseSession<M>(connection.sink, resolved, cursor.id)
   const untyped = session as unknown as SseSession
-  connection.attach(untyped)
+  connection.attach(untyped, resolved)
   const extra = headerPairs(options.headers, connection.http2)
   if (hub?.closing) {
     comeBackLater(connection, untyped, resolved, 'shutdown', extra)

@@ -80,6 +80,13 @@ export interface SessionOptions {
    * @default JSON.stringify
    */
   serialize?: Serializer
+  /**
+   * Sends the events written to one client during one turn of the event loop in a single
+   * socket write (node:http over HTTP/1.1; other connections ignore it). It multiplies the
+   * events a core can deliver when many are broadcast at once, for up to one turn of latency.
+   * @default false
+   */
+  coalesce?: boolean
 }
 
 /** {@link SessionOptions} with every default applied. */
@@ -97,6 +104,7 @@ export const sessionDefaults: ResolvedSessionOptions = Object.freeze({
   lifetimeJitter: 0.1,
   maxBufferedBytes: 1024 * 1024,
   serialize: JSON.stringify,
+  coalesce: false,
 })
 
 /**

@@ -14,7 +14,7 @@ afterEach(() => {
 })
 
 /** A server whose one stream counts what goes through `res.write` and `socket.write`. */
-async function stream(wrap: boolean) {
+async function stream(wrap: boolean, coalesce = false) {
   const hub = createHub()
   let opened!: (value: Opened) => void
   const ready = new Promise<Opened>((resolve) => {
@@ -35,7 +35,7 @@ async function stream(wrap: boolean) {
         return write(...args)
       }) as typeof write
     }
-    const session = await openNodeStream(req, res, { hub, heartbeat: false })
+    const session = await openNodeStream(req, res, { hub, heartbeat: false, coalesce })
     opened(Object.assign(counts, { session, res }))
   })
   servers.push(server)
@@ -80,5 +80,20 @@ describe('HTTP/1 sink', () => {
     await until(() => events.length === 3)
     expect(opened.resWrites - before).toBe(3)
     opened.session.close()
+  })
+
+  it('coalesces what one turn of the event loop writes into one socket write, when asked', async () => {
+    const { hub, events, opened } = await stream(false, true)
+    const before = opened.socketWrites
+    for (let n = 0; n < 50; n++) hub.publish({ event: 'tick', data: { n } })
+    opened.session.send({ data: 'last\r\nline' })
+    await until(() => events.length === 51)
+    expect(events.slice(0, 50).map((e) => JSON.parse(e.data).n)).toEqual([...Array(50).keys()])
+    expect(events[50]!.data).toBe('last\nline')
+    expect(opened.socketWrites - before).toBe(1)
+    // Ending flushes what is still queued.
+    hub.publish({ data: 'bye' })
+    opened.session.close()
+    await until(() => events.length === 52)
   })
 })

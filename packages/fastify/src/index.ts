@@ -64,9 +64,9 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
     const session = await openSession(
       {
         ...node,
-        attach(session) {
+        attach(session, resolved) {
           streams.set(reply, session)
-          node.attach(session)
+          node.attach(session, resolved)
         },
         // Hijack only as the head goes out, so that an error before it still reaches Fastify's
         // error handler. A hijacked reply's headers are not written by Fastify: copy them.
