@@ -4,8 +4,8 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ExampleName, type RunningExample, startExample } from './examples.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
+export const CHROMIUM = '/usr/bin/chromium'
+export const ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -14,10 +14,10 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ]
-const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url))
+export const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url))
 
 /** What the page's EventSource received, recorded by {@link record}. */
-interface Recorded {
+export interface Recorded {
   /** When each (re)connection opened. */
   opens: number[]
   ticks: { n: number; id: string; at: number }[]
@@ -35,7 +35,7 @@ declare global {
  * Runs in the page before its script: wraps the browser's own EventSource so the test sees
  * every event it dispatched, however often it reconnected. The page itself is not changed.
  */
-function record() {
+export function record() {
   const recorded: Recorded = { opens: [], ticks: [], lost: [] }
   window.recorded = recorded
   const Native = window.EventSource

@@ -8,6 +8,8 @@ export const examples = {
   koa: 'src/server.ts',
   hono: 'src/server.ts',
   nestjs: 'src/main.ts',
+  // Needs Redis: REDIS_URL in the environment given to startExample.
+  'multi-instance': 'src/server.ts',
 } as const
 
 /** The name of an example folder. */
@@ -17,10 +19,14 @@ export type ExampleName = keyof typeof examples
 export interface RunningExample {
   readonly url: string
   readonly port: number
+  /** The process id. */
+  readonly pid: number
   /** What the process printed so far, stdout and stderr together. */
   output(): string
   /** Stops it as Ctrl+C would (SIGTERM), then kills it if it has not exited within 5 s. */
   stop(): Promise<void>
+  /** Kills it as a crash would (SIGKILL): no shutdown work, its sockets reset. */
+  kill(): Promise<void>
 }
 
 const examplesDir = fileURLToPath(new URL('../../', import.meta.url))
@@ -74,6 +80,7 @@ export async function startExample(
   return {
     url,
     port: Number(new URL(url).port),
+    pid: child.pid!,
     output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
@@ -81,6 +88,11 @@ export async function startExample(
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
       await exited
       clearTimeout(timer)
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
     },
   }
 }

@@ -51,12 +51,21 @@ function expectAnswer(events: EventSourceMessage[]) {
   expect(tokens.map((event) => event.data).join('')).toContain(PROMPT)
 }
 
+/** Options of {@link smokeSuite}. */
+export interface SmokeOptions {
+  /**
+   * More environment for each server the suite starts, asked for once per server (the suite
+   * starts two, which must not share state: for example a Redis database each).
+   */
+  env?: () => Record<string, string>
+}
+
 /**
  * The HTTP contract every example serves (examples/README.md), over real sockets: the page,
  * `/events` with ticks, heartbeats, notifications and resume, `/notify` and its refusals,
  * `/chat` over GET and POST, and streams that end after `STREAM_LIFETIME_MS`.
  */
-export function smokeSuite(name: ExampleName): void {
+export function smokeSuite(name: ExampleName, options: SmokeOptions = {}): void {
   // Concurrent: the tests wait on timers far more than they work, and each reads its own streams.
   describe.concurrent(`examples/${name}: the demo contract`, () => {
     let app: RunningExample
@@ -79,8 +88,12 @@ export function smokeSuite(name: ExampleName): void {
 
     beforeAll(async () => {
       ;[app, short] = await Promise.all([
-        startExample(name, { TICK_MS: String(TICK_MS), HEARTBEAT_MS: String(HEARTBEAT_MS) }),
-        startExample(name, { TICK_MS: '100', STREAM_LIFETIME_MS: '500' }),
+        startExample(name, {
+          ...options.env?.(),
+          TICK_MS: String(TICK_MS),
+          HEARTBEAT_MS: String(HEARTBEAT_MS),
+        }),
+        startExample(name, { ...options.env?.(), TICK_MS: '100', STREAM_LIFETIME_MS: '500' }),
       ])
     }, 90_000)
 

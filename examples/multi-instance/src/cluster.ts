@@ -32,12 +32,9 @@ let proxy: RunningProxy | undefined
 let stopping = false
 
 /** Prints a child's output line by line, each line tagged with its name. */
-function tagOutput(child: ChildProcess, tag: string, onLine?: (line: string) => void): void {
+function tagOutput(child: ChildProcess, tag: string): void {
   for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      console.log(`[${tag}] ${line}`)
-      onLine?.(line)
-    })
+    createInterface({ input: stream }).on('line', (line) => console.log(`[${tag}] ${line}`))
   }
 }
 
@@ -86,8 +83,17 @@ async function redis(): Promise<{ url: string; pid?: number }> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     ),
   )
-  tagOutput(child, 'redis')
-  await started(child, 'redis-server', /Ready to accept connections/)
+  let log = ''
+  child.stderr!.on('data', (chunk) => {
+    log += chunk
+  })
+  child.stdout!.on('data', (chunk) => {
+    log += chunk
+  })
+  // Its log only matters when it does not start (a port in use, for example).
+  await started(child, 'redis-server', /Ready to accept connections/).catch((error) => {
+    throw new Error(`${error.message}:\n${log}`)
+  })
   return { url: `redis://127.0.0.1:${redisPort}`, pid: child.pid }
 }
 
@@ -157,7 +163,9 @@ try {
       // The page's event stream: the connection whose instance to kill to watch it move.
       if (!request.startsWith('GET /events')) return
       const instance = names.get(upstream)!
-      console.log(`[proxy] ${request} -> ${instance.name} (pid ${instance.child?.pid})`)
+      console.log(
+        `[proxy] ${request.replace(/ HTTP\/.*$/, '')} -> ${instance.name} (pid ${instance.child?.pid})`,
+      )
     },
   })
   const pad = (text: string) => text.padEnd(30)

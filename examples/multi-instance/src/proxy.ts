@@ -1,10 +1,10 @@
 import { connect, createServer, type Socket } from 'node:net'
 
-/** Where the proxy sent one client connection. */
+/** A request the proxy passed on, and to which instance. */
 export interface Route {
-  /** The port of the instance that got the connection. */
+  /** The port of the instance the request went to. */
   upstream: number
-  /** The first line the client sent on it, such as `GET /events HTTP/1.1`. */
+  /** Its request line, such as `GET /events HTTP/1.1`. */
   request: string
 }
 
@@ -16,7 +16,10 @@ export interface ProxyOptions {
   port?: number
   /** @default '127.0.0.1' */
   host?: string
-  /** Called once a connection is routed and its first request line has arrived. */
+  /**
+   * Called for each request the proxy sees go by. It does not parse HTTP: a request is a chunk
+   * from the client that starts with a request line, which is good enough for a log.
+   */
   onRoute?: (route: Route) => void
 }
 
@@ -27,6 +30,8 @@ export interface RunningProxy {
   /** Stops accepting and cuts every open connection. */
   close(): Promise<void>
 }
+
+const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/1\.[01]$/
 
 /**
  * A tiny round-robin TCP load balancer, enough to put several instances behind one URL on a
@@ -69,9 +74,9 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       client.on('error', () => upstream.destroy())
       upstream.once('close', () => client.end())
       client.once('close', () => upstream.destroy())
-      client.once('data', (chunk: Buffer) => {
-        const request = chunk.toString('latin1', 0, Math.min(chunk.length, 200)).split('\r\n')[0]!
-        options.onRoute?.({ upstream: port, request })
+      client.on('data', (chunk: Buffer) => {
+        const line = chunk.toString('latin1', 0, Math.min(chunk.length, 300)).split('\r\n')[0]!
+        if (REQUEST_LINE.test(line)) options.onRoute?.({ upstream: port, request: line })
       })
       client.pipe(upstream)
       upstream.pipe(client)
