@@ -117,6 +117,7 @@ export class RedisStore implements EventStore {
   readonly #offlineTimeout: number
   readonly #onError: (error: unknown) => void
   readonly #listeners = new Set<(event: StoredEvent) => void>()
+  readonly #gapListeners = new Set<() => void>()
   readonly #stop = new AbortController()
   #reader: Redis | undefined
   /** Resolves once the live feed knows where it starts; appends wait for it. */
@@ -208,10 +209,20 @@ export class RedisStore implements EventStore {
     }
   }
 
-  subscribe(listener: (event: StoredEvent) => void): () => void {
+  /**
+   * Feeds `listener` every event appended to the stream from now on, by any process. `onGap` is
+   * called when the feed skipped events: entries it had not read yet were trimmed while it was
+   * disconnected, or Redis came back without its data. A hub then ends its streams (`resync`),
+   * and each client resumes from the store, which tells it what was lost.
+   */
+  subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void {
     this.#listeners.add(listener)
+    if (onGap) this.#gapListeners.add(onGap)
     if (!this.#reader && !this.#stop.signal.aborted) this.#startReader()
-    return () => this.#listeners.delete(listener)
+    return () => {
+      this.#listeners.delete(listener)
+      if (onGap) this.#gapListeners.delete(onGap)
+    }
   }
 
   compare(a: string, b: string): number {
@@ -223,6 +234,7 @@ export class RedisStore implements EventStore {
     if (this.#stop.signal.aborted) return
     this.#stop.abort()
     this.#listeners.clear()
+    this.#gapListeners.clear()
     this.#reader?.disconnect()
     if (!this.#owned) return
     // QUIT lets replies in flight arrive, but a dead connection would never answer it.
@@ -348,19 +360,31 @@ export class RedisStore implements EventStore {
       this.#onError(
         new RedisStoreError(
           `${this.key} was reset since ${this.#lastId} was delivered: Redis lost its data, and ` +
-            'events not yet read with it; the live feed goes on with the new stream',
+            'events not yet read with it; the live feed goes on with the new stream, local ' +
+            'streams resume from the store',
         ),
       )
       this.#lastId = '0-0'
+      this.#gap()
     } else if (compareIds(this.#lastId, info.trimmed) < 0) {
-      // TODO(core): no way to tell the hub, which should end its sessions so they resume and
-      // learn that history was lost.
       this.#onError(
         new RedisStoreError(
           `events after ${this.#lastId} were trimmed from ${this.key} before this process read ` +
-            'them: local subscribers missed them',
+            'them: local streams resume from the store',
         ),
       )
+      this.#gap()
+    }
+  }
+
+  /** Tells the subscribers that the feed skipped events. */
+  #gap(): void {
+    for (const onGap of this.#gapListeners) {
+      try {
+        onGap()
+      } catch (error) {
+        this.#onError(error)
+      }
     }
   }
 

@@ -1,11 +1,12 @@
 import { createServer } from 'node:http'
-import { createHub, type Hub } from '@sse/core'
+import { createHub, type Hub, type SseSession } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 import { listen, openStream, type ServerUnderTest, sleep } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type RedisServer, startRedis } from './redis-server'
+import { silenceableProxy } from './silenceable-proxy'
 
 describeRedis('hubs on RedisStore, over HTTP', () => {
   let redis: RedisServer
@@ -26,10 +27,12 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
   async function instance(prefix: string, options: RedisStoreOptions = {}) {
     const store = new RedisStore({ redis: redis.url, prefix, ...options })
     const hub: Hub = createHub({ store, heartbeat: false })
+    const sessions: SseSession[] = []
     const server: ServerUnderTest = await listen(
       createServer((req, res) => {
         const topics = new URL(req.url!, 'http://x').searchParams.getAll('topic')
-        void openNodeStream(req, res, { hub, topics, key: req.headers['x-user'] as string })
+        const key = req.headers['x-user'] as string
+        void openNodeStream(req, res, { hub, topics, key }).then((s) => sessions.push(s))
       }),
     )
     await store.ready()
@@ -38,7 +41,7 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
       await server.close()
       await store.close()
     })
-    return { store, hub, server }
+    return { store, hub, server, sessions }
   }
 
   it('resumes a session that follows several topics with its one Last-Event-ID, on another instance', async () => {
@@ -101,6 +104,42 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
     expect(events[0]!.event).toBe('history-lost')
     expect(events.slice(1).map((e) => e.data)).toEqual(['5', '6', '7'])
     client.close()
+  })
+
+  it('ends its streams with resync when events were trimmed before this instance read them', async () => {
+    const prefix = `hub${++prefixes}:`
+    const proxy = await silenceableProxy(redis.port)
+    cleanups.push(async () => proxy.close())
+    const reports: unknown[] = []
+    // Instance a reaches Redis through the proxy; b publishes and trims to 2 events.
+    const a = await instance(prefix, {
+      redis: `redis://127.0.0.1:${proxy.port}`,
+      onError: (error) => reports.push(error),
+    })
+    const b = await instance(prefix, { maxLen: 2, approximate: false })
+    const client = await openStream(a.server)
+    const first = await b.hub.publish({ data: 'first' })
+    await client.waitForEvents(1)
+    // a's connections stall (no bytes either way) while b's events push the unread ones out,
+    // then drop: a's reader reconnects, finds the gap, and the hub ends its streams.
+    proxy.silence()
+    for (let i = 0; i < 5; i++) await b.hub.publish({ data: String(i) })
+    proxy.drop()
+    await client.waitForClose(10_000)
+    expect(a.sessions.map((session) => session.closeReason)).toEqual(['resync'])
+    expect(client.events().map((event) => event.data)).toEqual(['first'])
+    expect(reports.map(String)).toContainEqual(
+      expect.stringMatching(/events after .* were trimmed .* before this process read them/),
+    )
+    // The client resumes, and learns what it lost.
+    const resumed = await openStream(a.server, { headers: { 'last-event-id': first } })
+    expect(resumed.headers['sse-replay']).toBe('lost')
+    const events = await resumed.waitForEvents(3)
+    expect(events.map((event) => event.event ?? event.data)).toEqual(['history-lost', '3', '4'])
+    // Then live events again, on the same stream.
+    await b.hub.publish({ data: 'live' })
+    expect((await resumed.waitForEvents(4)).at(-1)?.data).toBe('live')
+    resumed.close()
   })
 
   it('answers "come back later" (200, retry, Retry-After) when Redis cannot replay, and publish rejects', async () => {
