@@ -134,8 +134,9 @@ function table(results: Results): string {
 }
 
 /** Writes `chart.svg` next to the results and the table into bench/README.md. */
-export function renderReport(results: Results, outDir: string): void {
+export function renderReport(results: Results, outDir: string, updateReadme = true): void {
   writeFileSync(`${outDir}/chart.svg`, chart(results))
+  if (!updateReadme) return
   const readme = fileURLToPath(new URL('../README.md', import.meta.url))
   const text = readFileSync(readme, 'utf8')
   const start = text.indexOf(START)
