@@ -3,6 +3,7 @@ import {
   type EventSourceClient,
   openStream,
   type StreamClient,
+  sleep,
   waitFor,
 } from '@sse/test-utils'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -17,12 +18,16 @@ function compareIds(a: string, b: string): number {
   return ma - mb || sa - sb
 }
 
-async function notify(app: RunningExample, text: string): Promise<string> {
-  const response = await fetch(`${app.url}/notify`, {
+function post(app: RunningExample, text: string): Promise<Response> {
+  return fetch(`${app.url}/notify`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text }),
   })
+}
+
+async function notify(app: RunningExample, text: string): Promise<string> {
+  const response = await post(app, text)
   expect(response.status).toBe(202)
   return ((await response.json()) as { id: string }).id
 }
@@ -147,5 +152,65 @@ describeRedis('examples/multi-instance: two instances on one Redis, one killed',
     expect(reference.headers['sse-replay']).toBe('complete')
     const replayed = await reference.waitForEvents(ids.length - 1, { timeout: 10_000 })
     expect(replayed.slice(0, ids.length - 1).map((event) => event.id)).toEqual(ids.slice(1))
+  })
+})
+
+describeRedis('examples/multi-instance: Redis down for a while', () => {
+  let redis: RedisServer
+  let app: RunningExample
+  let stream: StreamClient | undefined
+
+  beforeAll(async () => {
+    // Persistent: Redis comes back with its data. (One that comes back empty makes the store
+    // report a gap, and the hub ends its streams so that they resume from the store.)
+    redis = await startRedis({ persistent: true })
+    app = await startExample('multi-instance', { REDIS_URL: redis.url, TICK_MS: '100' })
+  }, 90_000)
+
+  afterAll(async () => {
+    stream?.close()
+    await app?.stop()
+    await redis?.stop()
+  })
+
+  it('POST /notify answers 503 meanwhile; open streams stay open and go on once it is back', async () => {
+    stream = await openStream({ url: app.url, http2: false })
+    await stream.waitForEvents(2, { timeout: 10_000 })
+    await redis.kill()
+    const refused = await post(app, 'while Redis is down')
+    expect(refused.status).toBe(503)
+    expect(await refused.json()).toEqual({ error: expect.stringMatching(/Redis/) })
+    expect(stream.closed).toBe(false)
+
+    await redis.start()
+    // ioredis reconnects with a backoff: retry until the store takes events again.
+    const deadline = Date.now() + 15_000
+    let status = 0
+    while (status !== 202 && Date.now() < deadline) {
+      await sleep(200)
+      status = (await post(app, 'Redis is back')).status
+    }
+    expect(status).toBe(202)
+    const texts = () =>
+      stream!
+        .events()
+        .filter((event) => event.event === 'notification')
+        .map((event) => JSON.parse(event.data).text)
+    await waitFor(
+      'the notification on the stream opened before the outage',
+      () => texts().length > 0,
+      {
+        timeout: 10_000,
+      },
+    )
+    expect(texts()).toEqual(['Redis is back'])
+    expect(stream.closed).toBe(false)
+    // The instance went through it without crashing, and ticks again.
+    const ticksBefore = stream.events().filter((event) => event.event === 'tick').length
+    await waitFor(
+      'ticks after the outage',
+      () => stream!.events().filter((event) => event.event === 'tick').length >= ticksBefore + 2,
+      { timeout: 10_000 },
+    )
   })
 })

@@ -174,7 +174,7 @@ Two instances on one Redis, behind a round-robin proxy:
 
   ${pad(proxy.url)} the proxy: open the page here
 ${instances.map((i) => `  ${pad(`http://${host}:${i.port}`)} instance ${i.name}, pid ${i.child!.pid}`).join('\n')}
-  ${pad(redisUrl)} Redis${redisPid ? `, pid ${redisPid} (nothing kept on disk)` : ''}
+  ${pad(redisUrl.replace(/\/\/[^/@]*@/, '//'))} Redis${redisPid ? `, pid ${redisPid} (nothing kept on disk)` : ''}
 
 Kill the instance the page's stream is on ("[proxy] GET /events -> a" above), as a crash:
 

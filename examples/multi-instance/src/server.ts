@@ -17,12 +17,19 @@ const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
 const tickMs = Number(process.env.TICK_MS ?? 1000)
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** The URL for logs: without its user and password. */
+const redisShown = redisUrl.replace(/\/\/[^/@]*@/, '//')
 const PREFIX = 'sse-demo:'
 
 // Every instance uses the same Redis and prefix: one stream, one id space. An event published on
 // any instance reaches the pages on all of them, and a page resumes on any instance with the id
 // it saw last.
-const store = new RedisStore({ redis: redisUrl, prefix: PREFIX })
+const store = new RedisStore({
+  redis: redisUrl,
+  prefix: PREFIX,
+  // One line per outage and per gap in the live feed, not a stack trace.
+  onError: (error) => console.error(`[redis] ${(error as Error).message}`),
+})
 const hub = createHub<Events>({
   store,
   retry: 1000,
@@ -135,9 +142,9 @@ app.use(((error, _req, res, next) => {
 
 try {
   await store.ready()
-} catch (error) {
+} catch {
   console.error(
-    `Cannot reach Redis at ${redisUrl}: ${(error as Error).message}.\n` +
+    `Cannot reach Redis at ${redisShown}.\n` +
       'Start one (`redis-server`; `apt-get install redis-server` if it is missing) or set ' +
       'REDIS_URL. `pnpm start:cluster` starts Redis and two instances for you.',
   )
@@ -149,13 +156,12 @@ try {
 const server = app.listen(port, host, () => {
   const { port } = server.address() as AddressInfo
   instance ||= `${hostname()}:${port}`
-  console.log(`listening on http://${host}:${port} (instance ${instance}, Redis ${redisUrl})`)
+  console.log(`listening on http://${host}:${port} (instance ${instance}, Redis ${redisShown})`)
 })
 
 // Ctrl+C: hand the ticks over at once, end the open streams (pages reconnect, to another
-// instance behind a load balancer, and resume), then close Redis and the server. A second
-// signal (Ctrl+C twice, or the terminal's SIGINT and then the cluster script's SIGTERM) is
-// ignored by the guard; a second one of the same kind exits at once.
+// instance behind a load balancer, and resume), then close Redis and the server. Under the
+// cluster script Ctrl+C arrives twice (the terminal's SIGINT, then the script's SIGTERM).
 let closing = false
 async function close(): Promise<void> {
   if (closing) return
