@@ -1,12 +1,7 @@
-import { defineConfig } from 'tsdown'
+import { libraryConfig } from '../../tsdown.shared.ts'
 
-export default defineConfig({
+// The main entry is runtime-neutral (no `node:` imports); `node` is the node:http connection.
+export default libraryConfig({
   entry: ['src/index.ts', 'src/node.ts', 'src/web.ts'],
-  format: ['esm', 'cjs'],
-  fixedExtension: true,
-  dts: true,
   platform: 'neutral',
-  target: 'node20',
-  sourcemap: false,
-  clean: true,
 })

@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsdown'
+import { libraryConfig } from '../../tsdown.shared.ts'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  fixedExtension: true,
-  dts: true,
-  platform: 'node',
-  target: 'node20',
-  clean: true,
-})
+export default libraryConfig()

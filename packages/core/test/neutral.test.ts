@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+const src = new URL('../src/', import.meta.url)
+
+/** The files the main entry reaches through its relative imports. */
+function reachable(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen
+  seen.add(file)
+  const text = readFileSync(new URL(file, src), 'utf8')
+  for (const [, path] of text.matchAll(/from '\.\/([\w-]+)'/g)) reachable(`${path}.ts`, seen)
+  return seen
+}
+
+describe('the main entry', () => {
+  it('is runtime-neutral: nothing it imports uses a node: module', () => {
+    const files = reachable('index.ts')
+    expect(files.size).toBeGreaterThan(5)
+    for (const file of files) {
+      expect(readFileSync(new URL(file, src), 'utf8'), file).not.toMatch(/from 'node:/)
+    }
+    // The node: imports live only in the node:http connection.
+    const withNode = readdirSync(src).filter((f) =>
+      /from 'node:/.test(readFileSync(new URL(f, src), 'utf8')),
+    )
+    expect(withNode.sort()).toEqual(['node-sink.ts', 'node.ts'])
+  })
+})
