@@ -369,6 +369,9 @@ const rejections: fc.Arbitrary<Rejection> = fc.oneof(
     )
     .map(optionCase),
   fc.tuple(fc.constant('serialize'), fc.oneof(badNumber, notOption)).map(optionCase),
+  fc
+    .tuple(fc.constant('coalesce'), fc.oneof(badNumber, anyText, fc.constant(null), fc.constant({})))
+    .map(optionCase),
 )
 
 describe('fuzzing: every rejected input throws a TypeError naming the field', () => {

@@ -1,0 +1,155 @@
+import type { Server } from 'node:http'
+import { request } from 'node:http'
+import { createHub, MemoryStore } from '@sse/core'
+import { waitFor } from '@sse/test-utils'
+import { describe, expect, it } from 'vitest'
+// Not exported by the package: the process-wide ticker every heartbeat and lifetime joins.
+import { ticker } from '../../packages/core/src/ticker'
+import { figure, since } from './support/figures'
+import { adapters } from './support/targets'
+
+const CYCLES = 10_000
+const CONCURRENCY = 100
+const WARM_UP = 500
+/** How much the heap (after a full GC) may grow over the 10,000 cycles: a few hundred bytes each would show. */
+const HEAP_TOLERANCE = 1024 * 1024
+
+const gc = (globalThis as { gc?: () => void }).gc
+if (!gc) throw new Error('the reliability project runs with --expose-gc (reliability/vitest.config.ts)')
+
+/** How a client leaves: the four ways a connection ends early in the wild. */
+const KINDS = ['after-first-frame', 'right-after-request', 'resume-then-leave', 'reset'] as const
+type Kind = (typeof KINDS)[number]
+
+/** One connect/abort cycle; resolves once the client's socket is closed. */
+function cycle(url: string, kind: Kind, cursor: string): Promise<'ok' | 'timeout'> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = { accept: 'text/event-stream' }
+    if (kind === 'resume-then-leave') headers['last-event-id'] = cursor
+    const req = request(url, { agent: false, headers })
+    const timer = setTimeout(() => {
+      req.destroy()
+      resolve('timeout')
+    }, 15_000)
+    req.on('error', () => {})
+    req.on('close', () => {
+      clearTimeout(timer)
+      resolve('ok')
+    })
+    if (kind === 'right-after-request') {
+      // Gone as soon as the request is on the wire: the server may not have opened the stream.
+      req.on('finish', () => req.destroy())
+    } else {
+      req.on('response', (res) => {
+        res.on('error', () => {})
+        res.once('data', () => {
+          if (kind === 'reset') req.socket?.resetAndDestroy()
+          else req.destroy()
+        })
+      })
+    }
+    req.end()
+  })
+}
+
+async function cycles(url: string, count: number, cursor: string): Promise<number> {
+  let next = 0
+  let timeouts = 0
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const i = next++
+        if ((await cycle(url, KINDS[i % KINDS.length]!, cursor)) === 'timeout') timeouts++
+      }
+    }),
+  )
+  return timeouts
+}
+
+function connections(server: Server): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  )
+}
+
+function countBy(names: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const name of names) out[name] = (out[name] ?? 0) + 1
+  return out
+}
+
+function listenerCounts(emitter: NodeJS.EventEmitter): Record<string, number> {
+  return Object.fromEntries(emitter.eventNames().map((n) => [String(n), emitter.listenerCount(n)]))
+}
+
+/** Waits until every stream and connection is gone, collects garbage, and measures. */
+async function measure(server: Server, hubSize: () => number) {
+  let open = await connections(server)
+  await waitFor('every stream to be released', () => hubSize() === 0, { timeout: 30_000 })
+  for (const deadline = Date.now() + 30_000; open > 0; open = await connections(server)) {
+    if (Date.now() > deadline) throw new Error(`${open} connections still open after 30 s`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  // Let closes, timers and finalizers run, then collect everything that can be.
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gc!()
+  }
+  return {
+    resources: countBy(process.getActiveResourcesInfo()),
+    ticker: ticker.size,
+    hub: hubSize(),
+    connections: await connections(server),
+    serverListeners: listenerCounts(server),
+    processListeners: listenerCounts(process),
+    heapUsed: process.memoryUsage().heapUsed,
+  }
+}
+
+describe.each(adapters)('leaks: $name', (target) => {
+  it(`is back to its baseline after ${CYCLES.toLocaleString('en')} connect/abort cycles`, async () => {
+    const hub = createHub({ store: new MemoryStore({ maxEvents: 100 }), heartbeat: 5000 })
+    const sut = await target.start({ options: () => ({ hub }) })
+    const server = sut.server as Server
+    const url = `${sut.url}/events`
+    try {
+      const cursor = await hub.publish({ data: 'to replay' })
+      await hub.publish({ data: 'to replay too' })
+      // Warm up (JIT, lazily created module state, the first timers), then take the baseline.
+      await cycles(url, WARM_UP, cursor)
+      const before = await measure(server, () => hub.size)
+      const start = performance.now()
+      const timeouts = await cycles(url, CYCLES, cursor)
+      const ms = since(start)
+      const after = await measure(server, () => hub.size)
+      const heapGrowth = after.heapUsed - before.heapUsed
+      figure('leaks', target.name, {
+        cycles: CYCLES,
+        concurrency: CONCURRENCY,
+        timeouts,
+        ms,
+        cyclesPerSecond: Math.round(CYCLES / (ms / 1000)),
+        handlesBefore: Object.values(before.resources).reduce((a, b) => a + b, 0),
+        handlesAfter: Object.values(after.resources).reduce((a, b) => a + b, 0),
+        tickerAfter: after.ticker,
+        hubAfter: after.hub,
+        connectionsAfter: after.connections,
+        serverListenersAfter: Object.values(after.serverListeners).reduce((a, b) => a + b, 0),
+        heapBeforeKiB: before.heapUsed / 1024,
+        heapGrowthKiB: heapGrowth / 1024,
+        heapGrowthBytesPerCycle: heapGrowth / CYCLES,
+      })
+      expect(timeouts).toBe(0)
+      expect(after.resources).toEqual(before.resources)
+      expect(after.ticker).toBe(before.ticker)
+      expect(after.hub).toBe(0)
+      expect(after.connections).toBe(0)
+      expect(after.serverListeners).toEqual(before.serverListeners)
+      expect(after.processListeners).toEqual(before.processListeners)
+      expect(heapGrowth).toBeLessThan(HEAP_TOLERANCE)
+    } finally {
+      await hub.shutdown({ grace: 100 })
+      await sut.close()
+    }
+  })
+})
