@@ -19,10 +19,23 @@ interface ScenarioRow {
   ratioToFloor?: number | null
 }
 
+interface Throughput {
+  clients: number
+  bytes: number
+  rate: number
+  eventsPerSecond: number | null
+  deliveryRatio: number | null
+  cpuUsPerEvent: number | null
+  latencyP50Ms: number | null
+  latencyP99Ms: number | null
+  clientSaturated: boolean
+}
+
 interface Row {
   contestant: string
   ours: boolean
   resume: boolean
+  throughput: Throughput | null
   errors: string[]
   scenarios: ScenarioRow[]
   rssPerConnectionKB: number | null
@@ -125,6 +138,24 @@ function table(results: Results): string {
     lines.push(
       `| ${row.ours ? `**${row.contestant}**` : row.contestant} | ${fixed(row.rssPerConnectionKB)} | ${fixed(row.ttfbP50Ms)} / ${fixed(row.ttfbP99Ms)} | ${fixed(row.stormMs, 0)} | ${row.resume ? 'yes' : 'no'} |`,
     )
+  }
+  const fast = results.summary.filter((r) => r.throughput)
+  if (fast.length > 0) {
+    const t = fast[0]!.throughput!
+    lines.push(
+      '',
+      `### Throughput: ${t.clients.toLocaleString('en')} clients, ${t.rate} events/s of ${t.bytes} B (coalescing)`,
+      '',
+      '| contestant | delivered events/s | delivery | CPU µs/event | latency p50 / p99 ms |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    )
+    for (const row of fast) {
+      const r = row.throughput!
+      const flag = r.clientSaturated ? ' (client saturated: invalid)' : ''
+      lines.push(
+        `| ${row.ours ? `**${row.contestant}**` : row.contestant}${flag} | ${fixed(r.eventsPerSecond, 0)} | ${fixed((r.deliveryRatio ?? 0) * 100, 1)}% | ${fixed(r.cpuUsPerEvent, 2)} | ${fixed(r.latencyP50Ms)} / ${fixed(r.latencyP99Ms)} |`,
+      )
+    }
   }
   const errors = results.summary.filter((r) => r.errors.length > 0)
   if (errors.length > 0) {

@@ -4,7 +4,8 @@
  * table in `bench/README.md`.
  *
  * Flags: `--full` (1 KiB payloads too, longer windows, five repetitions), `--smoke` (a few
- * clients for a second: checks the harness works), `--only=<name>,<name>`, `--out=<dir>`.
+ * clients for a second: checks the harness works), `--only=<name>,<name>`, `--reps=<n>`,
+ * `--out=<dir>` (elsewhere than results/: the README is left alone).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -25,6 +26,8 @@ interface Settings {
   seconds: number
   scenarios: Scenario[]
   storm: boolean
+  /** A high-rate run for the contestants that coalesce writes (and the floor, for reference). */
+  throughput: Scenario
 }
 
 const args = process.argv.slice(2)
@@ -40,6 +43,7 @@ const settings: Settings = flag('smoke')
       seconds: 0.5,
       scenarios: [{ clients: 20, rate: 20, bytes: 100 }],
       storm: true,
+      throughput: { clients: 20, rate: 200, bytes: 100 },
     }
   : flag('full')
     ? {
@@ -53,6 +57,7 @@ const settings: Settings = flag('smoke')
           { clients: 10_000, rate: 5, bytes: 1024 },
         ],
         storm: true,
+        throughput: { clients: 1000, rate: 1500, bytes: 100 },
       }
     : {
         mode: 'default',
@@ -63,8 +68,10 @@ const settings: Settings = flag('smoke')
           { clients: 10_000, rate: 5, bytes: 100 },
         ],
         storm: true,
+        throughput: { clients: 1000, rate: 1000, bytes: 100 },
       }
 
+if (value('reps')) settings.repetitions = Number(value('reps'))
 const only = value('only')?.split(',')
 const selected = only ? contestants.filter((c) => only.includes(c.name)) : contestants
 const outDir = value('out') ?? fileURLToPath(new URL('../results/', import.meta.url))
@@ -136,6 +143,7 @@ interface Run {
   contestant: string
   repetition: number
   fanOut: FanOut[]
+  throughput?: FanOut
   rssPerConnectionKB: number | null
   ttfbMs: Percentiles
   stormMs: number | null
@@ -157,6 +165,39 @@ async function measure(entry: Entry, repetition: number): Promise<Run> {
     const { port, rss: rssIdle } = (await server.ready()) as { port: number; rss: number }
     await client.ready()
     let connected = 0
+    const broadcast = async (scenario: Scenario, clients: number): Promise<FanOut> => {
+      await client.ask({ cmd: 'reset' })
+      const sent = await server.ask<{ sent: number; cpuUs: number }>({
+        cmd: 'broadcast',
+        rate: scenario.rate,
+        seconds: settings.seconds,
+        bytes: scenario.bytes,
+      })
+      const expected = sent.sent * clients
+      const got = await client.ask<{
+        delivered: number
+        latency: Percentiles
+        clientCpuShare: number
+      }>({ cmd: 'collect', expected, timeoutMs: 3000 })
+      return {
+        clients,
+        bytes: scenario.bytes,
+        rate: scenario.rate,
+        sent: sent.sent,
+        delivered: got.delivered,
+        deliveryRatio: got.delivered / expected,
+        eventsPerSecond: got.delivered / settings.seconds,
+        cpuUsPerEvent: sent.cpuUs / Math.max(1, got.delivered),
+        latencyMs: got.latency,
+        clientCpuShare: got.clientCpuShare,
+      }
+    }
+    if (entry.throughput) {
+      const { clients } = settings.throughput
+      await client.ask({ cmd: 'connect', port, count: clients })
+      connected = clients
+      run.throughput = await broadcast(settings.throughput, clients)
+    }
     for (const scenario of settings.scenarios) {
       if (scenario.clients > connected) {
         const result = await client.ask<{ ok: boolean; ttfb: Percentiles }>({
@@ -172,31 +213,7 @@ async function measure(entry: Entry, repetition: number): Promise<Run> {
           run.rssPerConnectionKB = (rss - rssIdle) / 1024 / connected
         }
       }
-      await client.ask({ cmd: 'reset' })
-      const sent = await server.ask<{ sent: number; cpuUs: number }>({
-        cmd: 'broadcast',
-        rate: scenario.rate,
-        seconds: settings.seconds,
-        bytes: scenario.bytes,
-      })
-      const expected = sent.sent * connected
-      const got = await client.ask<{
-        delivered: number
-        latency: Percentiles
-        clientCpuShare: number
-      }>({ cmd: 'collect', expected, timeoutMs: 3000 })
-      run.fanOut.push({
-        clients: connected,
-        bytes: scenario.bytes,
-        rate: scenario.rate,
-        sent: sent.sent,
-        delivered: got.delivered,
-        deliveryRatio: got.delivered / expected,
-        eventsPerSecond: got.delivered / settings.seconds,
-        cpuUsPerEvent: sent.cpuUs / Math.max(1, got.delivered),
-        latencyMs: got.latency,
-        clientCpuShare: got.clientCpuShare,
-      })
+      run.fanOut.push(await broadcast(scenario, connected))
     }
     if (settings.storm) {
       const storm = await client.ask<{ ok: boolean; ms: number }>({ cmd: 'storm', port })
@@ -235,10 +252,23 @@ function summarize(runs: Run[]) {
         clientSaturated: results.some((f) => f.clientCpuShare > 0.9),
       }
     })
+    const rates = mine.map((r) => r.throughput).filter((f): f is FanOut => f !== undefined)
+    const throughput = rates.length
+      ? {
+          ...settings.throughput,
+          eventsPerSecond: median(rates.map((f) => f.eventsPerSecond)),
+          deliveryRatio: median(rates.map((f) => f.deliveryRatio)),
+          cpuUsPerEvent: median(rates.map((f) => f.cpuUsPerEvent)),
+          latencyP50Ms: median(rates.map((f) => f.latencyMs.p50 ?? Number.NaN)),
+          latencyP99Ms: median(rates.map((f) => f.latencyMs.p99 ?? Number.NaN)),
+          clientSaturated: rates.some((f) => f.clientCpuShare > 0.9),
+        }
+      : null
     return {
       contestant: entry.name,
       ours: entry.ours,
       resume: entry.resume,
+      throughput,
       errors: runs.flatMap((r) => (r.contestant === entry.name && r.error ? [r.error] : [])),
       scenarios,
       rssPerConnectionKB: median(mine.map((r) => r.rssPerConnectionKB ?? Number.NaN)),

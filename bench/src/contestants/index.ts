@@ -1,25 +1,36 @@
 import type { StartContestant } from '../protocol.ts'
 
-/** One server under test. `ours` marks our adapters; `resume` those that replay on reconnect. */
+/**
+ * One server under test. `ours` marks our adapters; `resume` those that replay on reconnect;
+ * `throughput` those also run at a high event rate (coalescing, and the floor for reference).
+ */
 export interface Entry {
   name: string
   ours: boolean
   resume: boolean
+  throughput: boolean
   load: () => Promise<StartContestant>
 }
 
-const entry = (name: string, ours: boolean, resume: boolean, file: string): Entry => ({
+const entry = (
+  name: string,
+  ours: boolean,
+  resume: boolean,
+  file: string,
+  throughput = false,
+): Entry => ({
   name,
   ours,
   resume,
+  throughput,
   load: async () => (await import(`./${file}.ts`)).default as StartContestant,
 })
 
 /** Every contestant, the raw floor first. */
 export const contestants: Entry[] = [
-  entry('raw node:http', false, false, 'raw'),
+  entry('raw node:http', false, false, 'raw', true),
   entry('@sse/core (node:http)', true, true, 'core'),
-  entry('@sse/core (coalesce)', true, true, 'core-coalesce'),
+  entry('@sse/core (coalesce)', true, true, 'core-coalesce', true),
   entry('@sse/express', true, true, 'express'),
   entry('@sse/fastify', true, true, 'fastify'),
   entry('@sse/koa', true, true, 'koa'),

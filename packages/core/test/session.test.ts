@@ -8,6 +8,12 @@ type Events = { tick: { n: number } }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+async function until(check: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs
+  while (!check() && Date.now() < deadline) await sleep(10)
+  expect(check()).toBe(true)
+}
+
 async function open(options: Parameters<typeof openSession<Events>>[1] = {}) {
   const client = new RecordingClient()
   const session = await openSession<Events>(client.connection(), options)
@@ -49,24 +55,30 @@ describe('SseSession', () => {
   })
 
   it('sends heartbeats only after the idle interval, and writes postpone them (C15)', async () => {
-    const { client, session } = await open({ heartbeat: 80, retry: false })
-    const heartbeats = () => client.text.split(':\n\n').length - 2
+    const heartbeat = 80
+    const { client, session } = await open({ heartbeat, retry: false })
     for (let i = 0; i < 6; i++) {
       await sleep(30)
       session.send('tick', { n: i })
     }
-    expect(heartbeats()).toBe(0)
-    await sleep(300)
-    expect(heartbeats()).toBeGreaterThanOrEqual(2)
+    await until(() => client.chunks.filter((c) => c === ':\n\n').length >= 3)
     session.close()
+    // Checked on the recorded times, not on sleeps that a loaded machine stretches: every
+    // heartbeat comes at least `heartbeat` ms after the write before it (1 ms for clock rounding).
+    let last = client.times[0]!
+    for (const [i, chunk] of client.chunks.entries()) {
+      const at = client.times[i]!
+      if (chunk === ':\n\n' && i > 0) expect(at - last).toBeGreaterThanOrEqual(heartbeat - 1)
+      last = at
+    }
   })
 
   it('ends the stream after its lifetime, shortened by at most the jitter', async () => {
+    const started = performance.now()
     const { session } = await open({ maxLifetime: 150, lifetimeJitter: 0.2, heartbeat: false })
-    await sleep(100)
-    expect(session.closed).toBe(false)
-    await sleep(200)
+    await until(() => session.closed)
     expect(session.closeReason).toBe('lifetime')
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150 * 0.8 - 1)
   })
 
   it('drops a client whose queue goes over maxBufferedBytes, and only then (C23)', async () => {

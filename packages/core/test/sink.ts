@@ -8,6 +8,8 @@ import type { Sink, SseSession } from '../src/session'
  */
 export class RecordingClient implements Sink {
   chunks: (string | Bytes)[] = []
+  /** When each chunk was written (performance.now()). */
+  times: number[] = []
   head: { status: number; headers: Record<string, string> } | undefined
   ended = false
   destroyed = false
@@ -29,6 +31,7 @@ export class RecordingClient implements Sink {
 
   write(chunk: string | Bytes): boolean {
     this.chunks.push(chunk)
+    this.times.push(performance.now())
     if (this.paused) this.queued += typeof chunk === 'string' ? chunk.length : chunk.byteLength
     return this.queued < this.highWaterMark
   }
