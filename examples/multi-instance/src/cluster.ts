@@ -176,7 +176,8 @@ Two instances on one Redis, behind a round-robin proxy:
 ${instances.map((i) => `  ${pad(`http://${host}:${i.port}`)} instance ${i.name}, pid ${i.child!.pid}`).join('\n')}
   ${pad(redisUrl.replace(/\/\/[^/@]*@/, '//'))} Redis${redisPid ? `, pid ${redisPid} (nothing kept on disk)` : ''}
 
-Kill the instance the page's stream is on ("[proxy] GET /events -> a" above), as a crash:
+Open the page: the proxy logs which instance its stream is on ("[proxy] GET /events -> a").
+Kill that one as a crash would, for instance:
 
   kill -9 ${instances[0]!.child!.pid}
 
