@@ -1,8 +1,8 @@
 import type { Server } from 'node:http'
-import { request } from 'node:http'
+import { Worker } from 'node:worker_threads'
 import { createHub, MemoryStore } from '@sse/core'
 import { waitFor } from '@sse/test-utils'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 // Not exported by the package: the process-wide ticker every heartbeat and lifetime joins.
 import { ticker } from '../../packages/core/src/ticker'
 import { figure, since } from './support/figures'
@@ -10,60 +10,33 @@ import { adapters } from './support/targets'
 
 const CYCLES = 10_000
 const CONCURRENCY = 100
-const WARM_UP = 500
+const WARM_UP = 2000
 /** How much the heap (after a full GC) may grow over the 10,000 cycles: a few hundred bytes each would show. */
 const HEAP_TOLERANCE = 1024 * 1024
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('the reliability project runs with --expose-gc (reliability/vitest.config.ts)')
 
-/** How a client leaves: the four ways a connection ends early in the wild. */
-const KINDS = ['after-first-frame', 'right-after-request', 'resume-then-leave', 'reset'] as const
-type Kind = (typeof KINDS)[number]
+/** The connect/abort cycles, run by a worker thread (fixtures/leak-client.mjs). */
+const client = new Worker(new URL('./fixtures/leak-client.mjs', import.meta.url))
+afterAll(() => client.terminate())
 
-/** One connect/abort cycle; resolves once the client's socket is closed. */
-function cycle(url: string, kind: Kind, cursor: string): Promise<'ok' | 'timeout'> {
-  return new Promise((resolve) => {
-    const headers: Record<string, string> = { accept: 'text/event-stream' }
-    if (kind === 'resume-then-leave') headers['last-event-id'] = cursor
-    const req = request(url, { agent: false, headers })
-    const timer = setTimeout(() => {
-      req.destroy()
-      resolve('timeout')
-    }, 15_000)
-    req.on('error', () => {})
-    req.on('close', () => {
-      clearTimeout(timer)
-      resolve('ok')
-    })
-    if (kind === 'right-after-request') {
-      // Gone as soon as the request is on the wire: the server may not have opened the stream.
-      req.on('finish', () => req.destroy())
-    } else {
-      req.on('response', (res) => {
-        res.on('error', () => {})
-        res.once('data', () => {
-          if (kind === 'reset') req.socket?.resetAndDestroy()
-          else req.destroy()
-        })
-      })
-    }
-    req.end()
-  })
+interface CycleResult {
+  ok: number
+  timeout: number
+  kinds: Record<string, number>
 }
 
-async function cycles(url: string, count: number, cursor: string): Promise<number> {
-  let next = 0
-  let timeouts = 0
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const i = next++
-        if ((await cycle(url, KINDS[i % KINDS.length]!, cursor)) === 'timeout') timeouts++
-      }
-    }),
-  )
-  return timeouts
+function cycles(port: number, count: number, cursor: string): Promise<CycleResult> {
+  return new Promise((resolve, reject) => {
+    const done = (result: CycleResult) => {
+      client.off('error', reject)
+      resolve(result)
+    }
+    client.once('message', done)
+    client.once('error', reject)
+    client.postMessage({ port, count, concurrency: CONCURRENCY, cursor })
+  })
 }
 
 function connections(server: Server): Promise<number> {
@@ -111,15 +84,15 @@ describe.each(adapters)('leaks: $name', (target) => {
     const hub = createHub({ store: new MemoryStore({ maxEvents: 100 }), heartbeat: 5000 })
     const sut = await target.start({ options: () => ({ hub }) })
     const server = sut.server as Server
-    const url = `${sut.url}/events`
+    const port = Number(new URL(sut.url).port)
     try {
       const cursor = await hub.publish({ data: 'to replay' })
       await hub.publish({ data: 'to replay too' })
       // Warm up (JIT, lazily created module state, the first timers), then take the baseline.
-      await cycles(url, WARM_UP, cursor)
+      await cycles(port, WARM_UP, cursor)
       const before = await measure(server, () => hub.size)
       const start = performance.now()
-      const timeouts = await cycles(url, CYCLES, cursor)
+      const { timeout: timeouts, kinds } = await cycles(port, CYCLES, cursor)
       const ms = since(start)
       const after = await measure(server, () => hub.size)
       const heapGrowth = after.heapUsed - before.heapUsed
@@ -127,6 +100,7 @@ describe.each(adapters)('leaks: $name', (target) => {
         cycles: CYCLES,
         concurrency: CONCURRENCY,
         timeouts,
+        ...kinds,
         ms,
         cyclesPerSecond: Math.round(CYCLES / (ms / 1000)),
         handlesBefore: Object.values(before.resources).reduce((a, b) => a + b, 0),
