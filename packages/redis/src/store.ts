@@ -329,6 +329,10 @@ export class RedisStore implements EventStore {
         }
         pause = 100
         for (const entry of reply?.[0]?.[1] ?? []) {
+          // Each appended entry names the one before it: a newer one than the last read means
+          // those between were trimmed before this process could read them.
+          const before = fieldOf(entry[1], 'p')
+          if (before !== undefined && compareIds(before, this.#lastId!) > 0) this.#trimmedUnread()
           this.#lastId = entry[0]
           this.#dispatch(toEvent(entry))
         }
@@ -367,14 +371,19 @@ export class RedisStore implements EventStore {
       this.#lastId = '0-0'
       this.#gap()
     } else if (compareIds(this.#lastId, info.trimmed) < 0) {
-      this.#onError(
-        new RedisStoreError(
-          `events after ${this.#lastId} were trimmed from ${this.key} before this process read ` +
-            'them: local streams resume from the store',
-        ),
-      )
-      this.#gap()
+      this.#trimmedUnread()
     }
+  }
+
+  /** Events after the last one read were trimmed before this process read them. */
+  #trimmedUnread(): void {
+    this.#onError(
+      new RedisStoreError(
+        `events after ${this.#lastId} were trimmed from ${this.key} before this process read ` +
+          'them: local streams resume from the store',
+      ),
+    )
+    this.#gap()
   }
 
   /** Tells the subscribers that the feed skipped events. */

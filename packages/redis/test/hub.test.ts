@@ -142,6 +142,31 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
     resumed.close()
   })
 
+  it('ends its streams with resync when events were trimmed while its reader was slow, without a reconnect', async () => {
+    const prefix = `hub${++prefixes}:`
+    const proxy = await silenceableProxy(redis.port)
+    cleanups.push(async () => proxy.close())
+    const reports: unknown[] = []
+    const a = await instance(prefix, {
+      redis: `redis://127.0.0.1:${proxy.port}`,
+      onError: (error) => reports.push(error),
+    })
+    const b = await instance(prefix, { maxLen: 2, approximate: false })
+    const client = await openStream(a.server)
+    await b.hub.publish({ data: 'first' })
+    await client.waitForEvents(1)
+    // a's reader is held up (not disconnected) while b's events push the unread ones out; when
+    // it reads again, the first entry it gets names a predecessor it never saw.
+    proxy.silence()
+    for (let i = 0; i < 5; i++) await b.hub.publish({ data: String(i) })
+    proxy.resume()
+    await client.waitForClose(10_000)
+    expect(a.sessions.map((session) => session.closeReason)).toEqual(['resync'])
+    expect(reports.map(String)).toContainEqual(
+      expect.stringMatching(/were trimmed .* before this process read them/),
+    )
+  })
+
   it('answers "come back later" (200, retry, Retry-After) when Redis cannot replay, and publish rejects', async () => {
     const store = new RedisStore({
       redis: { host: '127.0.0.1', port: 1, retryStrategy: () => 500 },

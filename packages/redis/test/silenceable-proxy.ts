@@ -2,7 +2,7 @@ import { connect, createServer, type Socket } from 'node:net'
 
 /**
  * A TCP proxy to 127.0.0.1:`port` whose existing connections can be made to go silent, then be
- * dropped.
+ * dropped or resumed.
  */
 export async function silenceableProxy(port: number) {
   const pairs = new Set<[Socket, Socket]>()
@@ -32,6 +32,16 @@ export async function silenceableProxy(port: number) {
         silenced.push([client, upstream])
       }
       pairs.clear()
+    },
+    /** Lets the silenced connections talk again, as a network that recovers in time. */
+    resume() {
+      for (const [client, upstream] of silenced.splice(0)) {
+        pairs.add([client, upstream])
+        client.pipe(upstream)
+        upstream.pipe(client)
+        client.resume()
+        upstream.resume()
+      }
     },
     /** Closes the silenced connections, as a network that comes back with its sockets reset. */
     drop() {
