@@ -8,6 +8,7 @@ import {
   MemoryStore,
   openSession,
   type Sink,
+  type SseMessage,
   type SseSession,
 } from '@sse/core'
 import { type ServerUnderTest, waitFor } from '@sse/test-utils'
@@ -225,7 +226,10 @@ const badNumber = fc.oneof(
     Number.MAX_VALUE,
   ),
 )
-const badEvent = fc.oneof(withBreak, notText.filter((v) => typeof v !== 'undefined'))
+const badEvent = fc.oneof(
+  withBreak,
+  notText.filter((v) => typeof v !== 'undefined'),
+)
 const badId = fc.oneof(
   withIdForbidden,
   badNumber,
@@ -237,17 +241,11 @@ const badRetry = fc.oneof(
   notText.filter((v) => typeof v !== 'number'),
 )
 const badComment = notText
-const badData = fc.constantFrom<unknown>(
-  10n,
-  circular,
-  Symbol('s'),
-  () => 1,
-  {
-    toJSON() {
-      throw new Error('no')
-    },
+const badData = fc.constantFrom<unknown>(10n, circular, Symbol('s'), () => 1, {
+  toJSON() {
+    throw new Error('no')
   },
-)
+})
 // Option values of the wrong type (false is valid for durations, so it is left out).
 const notOption = fc.oneof(anyText, fc.constant(null), fc.constant({}), fc.constant(true))
 
@@ -290,37 +288,37 @@ const rejections: fc.Arbitrary<Rejection> = fc.oneof(
   badEvent.map((event) => ({
     field: 'event',
     call: 'session.send',
-    run: ({ session }) => session.send({ event: event as string, data: 'x' }),
+    run: ({ session }: RejectionContext) => session.send({ event: event as string, data: 'x' }),
   })),
   badId.map((id) => ({
     field: 'id',
     call: 'session.send',
-    run: ({ session }) => session.send('e', 'x', { id: id as string }),
+    run: ({ session }: RejectionContext) => session.send('e', 'x', { id: id as string }),
   })),
   badRetry.map((retry) => ({
     field: 'retry',
     call: 'session.retry',
-    run: ({ session }) => session.retry(retry as number),
+    run: ({ session }: RejectionContext) => session.retry(retry as number),
   })),
   badComment.map((comment) => ({
     field: 'comment',
     call: 'session.comment',
-    run: ({ session }) => session.comment(comment as string),
+    run: ({ session }: RejectionContext) => session.comment(comment as string),
   })),
   badData.map((data) => ({
     field: 'data',
     call: 'session.send',
-    run: ({ session }) => session.send('e', data),
+    run: ({ session }: RejectionContext) => session.send('e', data),
   })),
   badEvent.map((event) => ({
     field: 'event',
     call: 'hub.publish',
-    run: ({ hub }) => hub.publish({ event: event as string, data: 'x' }),
+    run: ({ hub }: RejectionContext) => hub.publish({ event: event as string, data: 'x' }),
   })),
   badData.map((data) => ({
     field: 'data',
     call: 'hub.publish',
-    run: ({ hub }) => hub.publish('e', data),
+    run: ({ hub }: RejectionContext) => hub.publish('e', data),
   })),
   fc.oneof(anyText, fc.maxSafeNat()).map((id) => ({
     field: 'id',
@@ -370,7 +368,10 @@ const rejections: fc.Arbitrary<Rejection> = fc.oneof(
     .map(optionCase),
   fc.tuple(fc.constant('serialize'), fc.oneof(badNumber, notOption)).map(optionCase),
   fc
-    .tuple(fc.constant('coalesce'), fc.oneof(badNumber, anyText, fc.constant(null), fc.constant({})))
+    .tuple(
+      fc.constant('coalesce'),
+      fc.oneof(badNumber, anyText, fc.constant(null), fc.constant({})),
+    )
     .map(optionCase),
 )
 
@@ -464,7 +465,7 @@ describe.each(adapters)('fuzzing over a real socket: $name', (target) => {
       fc.asyncProperty(fc.array(validFields, { minLength: 1, maxLength: 10 }), async (batch) => {
         sent += batch.length
         await expectBatch(async () => {
-          for (const fields of batch) session!.send(fields as Parameters<SseSession['send']>[0])
+          for (const fields of batch) session!.send(fields as SseMessage)
           return batch.flatMap((fields) => expectedItems(fields))
         })
       }),

@@ -23,15 +23,31 @@ const header = (value: string | Buffer) =>
 
 const HOSTILE: Hostile[] = [
   { name: '1 MB', lines: [header('7'.repeat(1024 * 1024))], expect: 431 },
-  { name: '16,000 characters (under the 16 KB header limit)', lines: [header('7'.repeat(16_000))], expect: 200 },
+  {
+    name: '16,000 characters (under the 16 KB header limit)',
+    lines: [header('7'.repeat(16_000))],
+    expect: 200,
+  },
   { name: '257 characters (over the cursor limit)', lines: [header('a'.repeat(257))], expect: 200 },
-  { name: 'binary bytes 0x80-0xff', lines: [header(Buffer.from([0x80, 0xc3, 0x28, 0xfe, 0xff]))], expect: 200 },
+  {
+    name: 'binary bytes 0x80-0xff',
+    lines: [header(Buffer.from([0x80, 0xc3, 0x28, 0xfe, 0xff]))],
+    expect: 200,
+  },
   { name: 'UTF-8 text (non-ASCII)', lines: [header('événement-✓-😀')], expect: 200 },
   { name: 'a NUL byte', lines: [header(Buffer.from([0x31, 0x00, 0x32]))], expect: 400 },
   { name: 'a bare CR', lines: [header('1\rFLUSHALL')], expect: 400 },
-  { name: 'a CRLF and a Redis command (smuggled lines)', lines: [header('0'), '*1', '$8', 'FLUSHALL'], expect: 400 },
+  {
+    name: 'a CRLF and a Redis command (smuggled lines)',
+    lines: [header('0'), '*1', '$8', 'FLUSHALL'],
+    expect: 400,
+  },
   { name: 'a tab', lines: [header('1\tFLUSHALL')], expect: 200 },
-  { name: 'SQL injection shape', lines: [header("1' OR '1'='1'; DROP TABLE events; --")], expect: 200 },
+  {
+    name: 'SQL injection shape',
+    lines: [header("1' OR '1'='1'; DROP TABLE events; --")],
+    expect: 200,
+  },
   { name: 'Redis command shape', lines: [header('FLUSHALL')], expect: 200 },
   { name: 'Redis inline command with args', lines: [header('0-0 DEL sse:events')], expect: 200 },
   { name: 'Redis special id $', lines: [header('$')], expect: 200 },
@@ -39,8 +55,17 @@ const HOSTILE: Hostile[] = [
   { name: 'Redis special id +', lines: [header('+')], expect: 200 },
   { name: 'Redis special id >', lines: [header('>')], expect: 200 },
   { name: 'Redis id 0-0', lines: [header('0-0')], expect: 200 },
-  { name: 'Redis id overflow', lines: [header('18446744073709551616-18446744073709551616')], expect: 200 },
-  { name: 'template / path shapes', lines: [header('${jndi:ldap://x}/../../etc/passwd')], expect: 200 },
+  {
+    name: 'Redis id overflow',
+    lines: [header('18446744073709551616-18446744073709551616')],
+    expect: 200,
+  },
+  {
+    name: 'template / path shapes',
+    // A log4shell-style lookup and a path traversal, as literal text.
+    lines: [header(['$', '{jndi:ldap://x}/../../etc/passwd'].join(''))],
+    expect: 200,
+  },
   { name: 'two Last-Event-ID headers', lines: [header('1'), header('2')], expect: 200 },
 ]
 

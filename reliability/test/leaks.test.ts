@@ -15,7 +15,8 @@ const WARM_UP = 2000
 const HEAP_TOLERANCE = 1024 * 1024
 
 const gc = (globalThis as { gc?: () => void }).gc
-if (!gc) throw new Error('the reliability project runs with --expose-gc (reliability/vitest.config.ts)')
+if (!gc)
+  throw new Error('the reliability project runs with --expose-gc (reliability/vitest.config.ts)')
 
 /** The connect/abort cycles, run by a worker thread (fixtures/leak-client.mjs). */
 const client = new Worker(new URL('./fixtures/leak-client.mjs', import.meta.url))

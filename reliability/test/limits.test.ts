@@ -41,20 +41,30 @@ describe.each(adapters)('stream limits: $name', (target) => {
       })
       expect(third.source.readyState).not.toBe(EventSource.CLOSED)
       clients[0]!.close()
-      await waitFor('the third client to get in', () => hub.size === 2 && third.source.readyState === EventSource.OPEN, {
-        timeout: 10_000,
-      })
+      await waitFor(
+        'the third client to get in',
+        () => hub.size === 2 && third.source.readyState === EventSource.OPEN,
+        {
+          timeout: 10_000,
+        },
+      )
       await hub.publish({ data: 'welcome' })
-      await waitFor('the third client to receive events', () => third.messages.some((m) => m.data === 'welcome'))
+      await waitFor('the third client to receive events', () =>
+        third.messages.some((m) => m.data === 'welcome'),
+      )
 
       // Per key: a second stream for the same client is refused while the first is open.
       const first = await rawRequest(`${sut.url}/events`, {
         headers: { accept: 'text/event-stream', 'x-client-id': 'alice' },
       })
       opened.push(first)
-      await waitFor('alice\'s stream', () => perKeyHub.size === 1)
-      const perKey = await exchange(port, getRequest('/events', 'X-Client-Id: alice'), { until: 'retry:' })
-      const other = await exchange(port, getRequest('/events', 'X-Client-Id: bob'), { until: 'retry:' })
+      await waitFor("alice's stream", () => perKeyHub.size === 1)
+      const perKey = await exchange(port, getRequest('/events', 'X-Client-Id: alice'), {
+        until: 'retry:',
+      })
+      const other = await exchange(port, getRequest('/events', 'X-Client-Id: bob'), {
+        until: 'retry:',
+      })
       figure('limits', `${target.name}, limitStatus 200`, {
         maxStreams: 2,
         refusedStatus: refused.status,
@@ -94,9 +104,13 @@ describe.each(adapters)('stream limits: $name', (target) => {
         expect(refused.headers['content-type']).toMatch(/^application\/json/)
         const second = connectEventSource(sut)
         clients.push(second)
-        await waitFor('the refused EventSource to close', () => second.source.readyState === EventSource.CLOSED, {
-          timeout: 10_000,
-        })
+        await waitFor(
+          'the refused EventSource to close',
+          () => second.source.readyState === EventSource.CLOSED,
+          {
+            timeout: 10_000,
+          },
+        )
         // It does not come back by itself, whatever Retry-After says.
         await sleep(300)
         expect(second.requests).toHaveLength(1)

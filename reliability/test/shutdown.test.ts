@@ -19,13 +19,19 @@ const GRACE = 1000
 async function openMany<T>(count: number, open: (i: number) => Promise<T>, batch = 100) {
   const out: T[] = []
   for (let i = 0; i < count; i += batch) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))))
+    out.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)),
+      )),
+    )
   }
   return out
 }
 
 function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+  return new Promise((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  )
 }
 
 /**
@@ -78,9 +84,13 @@ describe.each(adapters)('graceful shutdown: $name', (target) => {
       const shutdownMs = since(shutdownAt)
       await within('server.close()', 5000, closeServer(sut.server as Server))
       const closedMs = since(shutdownAt)
-      await waitFor('every healthy client to see its stream end', () => clients.every((c) => c.closed), {
-        timeout: 10_000,
-      })
+      await waitFor(
+        'every healthy client to see its stream end',
+        () => clients.every((c) => c.closed),
+        {
+          timeout: 10_000,
+        },
+      )
       // A dropped connection reports its release on the socket's close, a moment later.
       await waitFor('every connection to be released', () => released.length === STREAMS + STUCK)
       const sorted = [...released].sort((a, b) => a - b)
@@ -178,12 +188,17 @@ describeRedis('graceful shutdown with the Redis store: clients resume elsewhere'
     const prefix = `shutdown-${Date.now()}:`
     const stores = [0, 1].map(() => new RedisStore({ redis: redis.url, prefix, onError: () => {} }))
     await Promise.all(stores.map((store) => store.ready()))
-    const [hubA, hubB] = stores.map((store) => createHub({ store, heartbeat: false, retry: 50 })) as [Hub, Hub]
-    const [serverA, serverB] = [hubA, hubB].map((hub) => createServer(nodeHandler({ options: () => ({ hub }) })))
+    const [hubA, hubB] = stores.map((store) =>
+      createHub({ store, heartbeat: false, retry: 50 }),
+    ) as [Hub, Hub]
+    const [serverA, serverB] = [hubA, hubB].map((hub) =>
+      createServer(nodeHandler({ options: () => ({ hub }) })),
+    )
     for (const server of [serverA!, serverB!]) {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     }
-    const url = (server: Server) => `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    const url = (server: Server) =>
+      `http://127.0.0.1:${(server.address() as { port: number }).port}`
     // The load balancer: A until it starts shutting down, then B.
     let upstream = url(serverA!)
     const clients = Array.from({ length: STREAMS }, () => new ResumingClient(() => upstream))
@@ -199,9 +214,13 @@ describeRedis('graceful shutdown with the Redis store: clients resume elsewhere'
           await sleep(i % 10 === 0 ? 5 : 0)
         }
       })()
-      await waitFor('100 events to reach A\'s clients', () => clients.every((c) => c.data.length >= 100), {
-        timeout: 30_000,
-      })
+      await waitFor(
+        "100 events to reach A's clients",
+        () => clients.every((c) => c.data.length >= 100),
+        {
+          timeout: 30_000,
+        },
+      )
       upstream = url(serverB!)
       const start = performance.now()
       await within('A: hub.shutdown', GRACE + 5000, hubA.shutdown({ grace: GRACE }))
@@ -209,10 +228,14 @@ describeRedis('graceful shutdown with the Redis store: clients resume elsewhere'
       await within('A: server.close()', 5000, closeServer(serverA!))
       const closedMs = since(start)
       await publisher
-      await waitFor('every client to have every event', () => clients.every((c) => c.data.length >= total), {
-        timeout: 60_000,
-        interval: 20,
-      })
+      await waitFor(
+        'every client to have every event',
+        () => clients.every((c) => c.data.length >= total),
+        {
+          timeout: 60_000,
+          interval: 20,
+        },
+      )
       await sleep(100)
       const expected = Array.from({ length: total }, (_, i) => String(i))
       const exact = clients.filter((c) => c.data.join() === expected.join()).length

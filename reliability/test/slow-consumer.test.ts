@@ -198,7 +198,9 @@ const setups: [string, Setup][] = [
 describe.each(setups)('slow consumer, %s', (label, setup) => {
   // One retry: the latency comparison holds two runs side by side on a machine that other work
   // may load during one of them (the figures of both attempts are printed).
-  it(`drops a client that stops reading while ${setup.events.toLocaleString('en')} events go to it and ${HEALTHY} healthy clients, and only it`, { retry: 1 }, async () => {
+  it(`drops a client that stops reading while ${setup.events.toLocaleString('en')} events go to it and ${HEALTHY} healthy clients, and only it`, {
+    retry: 1,
+  }, async () => {
     const baseline = await broadcast(setup, false)
     const slow = await broadcast(setup, true)
     for (const [name, run] of [
