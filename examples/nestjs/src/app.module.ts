@@ -5,39 +5,30 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common'
-import { MemoryStore } from '@sse/core'
+import * as demo from '@sse/example-shared'
 import { SseHub, SseModule } from '@sse/nestjs'
-import { DemoController, type Events } from './demo.controller'
+import { DemoController } from './demo.controller'
 
 /** Publishes a tick every TICK_MS while the application runs. */
 @Injectable()
 export class Ticker implements OnApplicationBootstrap, OnModuleDestroy {
-  #timer: ReturnType<typeof setInterval> | undefined
-  #n = 0
+  #stop = () => {}
 
-  constructor(@Inject(SseHub) private readonly hub: SseHub<Events>) {}
+  constructor(@Inject(SseHub) private readonly hub: SseHub<demo.Events>) {}
 
   onApplicationBootstrap() {
-    this.#timer = setInterval(
-      () => this.hub.publish('tick', { n: ++this.#n, time: new Date().toISOString() }),
-      Number(process.env.TICK_MS ?? 1000),
-    )
+    this.#stop = demo.startTicker(this.hub)
   }
 
   onModuleDestroy() {
-    clearInterval(this.#timer)
+    this.#stop()
   }
 }
 
 @Module({
   imports: [
-    // Ticks and notifications share one store, so every event gets an id a client can resume from.
-    SseModule.forRoot({
-      store: new MemoryStore({ maxEvents: 1000 }),
-      retry: 1000,
-      heartbeat: Number(process.env.HEARTBEAT_MS ?? 15_000),
-      shutdownGrace: 1000,
-    }),
+    // The hub and the defaults of every stream; STREAM_LIFETIME_MS is on the /events route only.
+    SseModule.forRoot({ ...demo.hubOptions(), shutdownGrace: demo.shutdownGrace }),
   ],
   controllers: [DemoController],
   providers: [Ticker],
