@@ -2,8 +2,10 @@ import { type CloseReason, createHub, MemoryStore, type SseSession } from '@sse/
 import { sleep, waitFor } from '@sse/test-utils'
 import { describe, expect, it } from 'vitest'
 import { ChaosClient } from './support/clients'
-import { figure, since } from './support/figures'
+import { figure, since, timeFile } from './support/figures'
 import { adapters } from './support/targets'
+
+timeFile(import.meta.url)
 
 const EVENTS = 10_000
 const CLIENTS = 5

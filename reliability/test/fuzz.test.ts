@@ -14,7 +14,7 @@ import {
 import { type ServerUnderTest, waitFor } from '@sse/test-utils'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { figure, since } from './support/figures'
+import { figure, since, timeFile } from './support/figures'
 import {
   anyText,
   expectedItems,
@@ -25,6 +25,8 @@ import {
   WireReader,
 } from './support/model'
 import { adapters } from './support/targets'
+
+timeFile(import.meta.url)
 
 const ROUND_TRIP_EVENTS = 100_000
 

@@ -5,9 +5,11 @@ import type { ConformanceTarget, ServerUnderTest } from '@sse/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeRedis } from '../../packages/redis/test/describe-redis'
 import { type RedisServer, startRedis } from '../../packages/redis/test/redis-server'
-import { figure } from './support/figures'
+import { figure, timeFile } from './support/figures'
 import { exchange, getRequest, type RawExchange } from './support/raw'
 import { adapters, coreNode, coreWeb } from './support/targets'
+
+timeFile(import.meta.url)
 
 /** A hostile `Last-Event-ID` and the answer it must get. */
 interface Hostile {

@@ -5,8 +5,10 @@ import { waitFor } from '@sse/test-utils'
 import { afterAll, describe, expect, it } from 'vitest'
 // Not exported by the package: the process-wide ticker every heartbeat and lifetime joins.
 import { ticker } from '../../packages/core/src/ticker'
-import { figure, since } from './support/figures'
+import { figure, since, timeFile } from './support/figures'
 import { adapters } from './support/targets'
+
+timeFile(import.meta.url)
 
 const CYCLES = 10_000
 const CONCURRENCY = 100
@@ -97,22 +99,20 @@ describe.each(adapters)('leaks: $name', (target) => {
       const ms = since(start)
       const after = await measure(server, () => hub.size)
       const heapGrowth = after.heapUsed - before.heapUsed
+      const total = (counts: Record<string, number>) =>
+        Object.values(counts).reduce((a, b) => a + b, 0)
       figure('leaks', target.name, {
-        cycles: CYCLES,
-        concurrency: CONCURRENCY,
+        cycles: Object.values(kinds).reduce((a, b) => a + b, 0),
         timeouts,
-        ...kinds,
-        ms,
+        seconds: ms / 1000,
         cyclesPerSecond: Math.round(CYCLES / (ms / 1000)),
-        handlesBefore: Object.values(before.resources).reduce((a, b) => a + b, 0),
-        handlesAfter: Object.values(after.resources).reduce((a, b) => a + b, 0),
-        tickerAfter: after.ticker,
-        hubAfter: after.hub,
-        connectionsAfter: after.connections,
-        serverListenersAfter: Object.values(after.serverListeners).reduce((a, b) => a + b, 0),
-        heapBeforeKiB: before.heapUsed / 1024,
+        handles: `${total(before.resources)} → ${total(after.resources)}`,
+        ticker: `${before.ticker} → ${after.ticker}`,
+        hub: `${before.hub} → ${after.hub}`,
+        connections: `${before.connections} → ${after.connections}`,
+        listeners: `${total(before.serverListeners) + total(before.processListeners)} → ${total(after.serverListeners) + total(after.processListeners)}`,
         heapGrowthKiB: heapGrowth / 1024,
-        heapGrowthBytesPerCycle: heapGrowth / CYCLES,
+        bytesPerCycle: heapGrowth / CYCLES,
       })
       expect(timeouts).toBe(0)
       expect(after.resources).toEqual(before.resources)

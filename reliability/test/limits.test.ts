@@ -3,9 +3,11 @@ import { connectEventSource, type EventSourceClient, sleep, waitFor } from '@sse
 import { EventSource } from 'eventsource'
 import { describe, expect, it } from 'vitest'
 import { type RawResponse, rawRequest } from './support/clients'
-import { figure } from './support/figures'
+import { figure, timeFile } from './support/figures'
 import { exchange, getRequest } from './support/raw'
 import { adapters } from './support/targets'
+
+timeFile(import.meta.url)
 
 const RETRY = 200
 

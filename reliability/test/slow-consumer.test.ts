@@ -4,7 +4,9 @@ import { connect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { waitFor, within } from '@sse/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { figure, percentile } from './support/figures'
+import { figure, percentile, timeFile } from './support/figures'
+
+timeFile(import.meta.url)
 
 const HEALTHY = 100
 const MAX_BUFFERED_BYTES = 256 * 1024

@@ -1,10 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
 
 /** One measured value: a number, or a word for outcomes (a status, a close reason). */
 export type FigureValue = number | string | boolean
 
 const dir = fileURLToPath(new URL('../../results/', import.meta.url))
+// Tests whose file this run has started afresh: a run replaces the figures of the one before.
+const started = new Set<string>()
 
 /**
  * Prints one compact line of figures for a test and a subject (an adapter, a case), and keeps
@@ -19,11 +23,8 @@ export function figure(test: string, subject: string, values: Record<string, Fig
   mkdirSync(dir, { recursive: true })
   const file = `${dir}${test}.json`
   let saved: Record<string, unknown> = {}
-  try {
-    saved = JSON.parse(readFileSync(file, 'utf8'))
-  } catch {
-    // First figure of this test.
-  }
+  if (started.has(test)) saved = JSON.parse(readFileSync(file, 'utf8'))
+  started.add(test)
   saved[subject] = { ...values, at: new Date().toISOString() }
   writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`)
 }
@@ -45,4 +46,17 @@ export function percentile(values: readonly number[], p: number): number {
 /** Milliseconds since `start` (performance.now()). */
 export function since(start: number): number {
   return performance.now() - start
+}
+
+/** Records how long the calling test file took, as a `run-time` figure (call at its top level). */
+export function timeFile(url: string): void {
+  let start = 0
+  beforeAll(() => {
+    start = performance.now()
+  })
+  afterAll(() => {
+    figure('run-time', basename(fileURLToPath(url)), {
+      seconds: (performance.now() - start) / 1000,
+    })
+  })
 }
