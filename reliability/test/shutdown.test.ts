@@ -38,14 +38,18 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Known bugs, by target: the case runs as `it.fails`, so a fix shows up as a failure to remove.
- * The web path: past the grace, core errors the body of a stuck stream (`controller.error`), but
- * a Node bridge that waits for 'drain' with no read pending (test-utils' serveWebHandler, and
- * @hono/node-server's web transport the same way) never sees it, so the socket stays open and
- * `server.close()` waits for it.
+ *
+ * The web path (packages/core/src/web.ts): the sink's `end()` calls `finish()`, which reports the
+ * session released at once, while the body still holds bytes the client has not taken. So
+ * `closeSessions` (behind `hub.shutdown`) sees every stream released within milliseconds, waits
+ * for no grace, and never calls `destroy()` on a stuck one: its connection stays open, and
+ * `server.close()` waits for it. Even a `destroy()` (`controller.error()`) would go unseen by a
+ * Node bridge that waits for 'drain' with no read pending (test-utils' serveWebHandler, and
+ * @hono/node-server writing a web body the same way).
  */
 const shutdownBugs: Record<string, string> = {
   [coreWeb.name]:
-    'BUG: a stuck web-path stream is not dropped at the grace (the bridge waits for drain, never reads the errored body)',
+    'BUG: core/web end() reports a stuck stream released before its bytes are sent, so shutdown never drops it',
 }
 
 describe.each(adapters)('graceful shutdown: $name', (target) => {
