@@ -8,7 +8,8 @@ export type FigureValue = number | string | boolean
 
 const dir = fileURLToPath(new URL('../../results/', import.meta.url))
 // Tests whose file this run has started afresh: a run replaces the figures of the one before.
-const started = new Set<string>()
+// Run times come from every file into one table, so they are only ever merged.
+const started = new Set<string>(['run-time'])
 
 /**
  * Prints one compact line of figures for a test and a subject (an adapter, a case), and keeps
@@ -23,7 +24,13 @@ export function figure(test: string, subject: string, values: Record<string, Fig
   mkdirSync(dir, { recursive: true })
   const file = `${dir}${test}.json`
   let saved: Record<string, unknown> = {}
-  if (started.has(test)) saved = JSON.parse(readFileSync(file, 'utf8'))
+  if (started.has(test)) {
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'))
+    } catch {
+      // No figures of this test yet.
+    }
+  }
   started.add(test)
   saved[subject] = { ...values, at: new Date().toISOString() }
   writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`)
