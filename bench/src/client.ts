@@ -28,6 +28,8 @@ let latencies: number[] = []
 let lastId: string | undefined
 let cpuAtReset = process.cpuUsage()
 let wallAtReset = performance.now()
+/** When the last benchmark event arrived, for the delivered rate of a server that fell behind. */
+let lastEventAt = performance.now()
 
 function countMarkers(buffer: Buffer): number {
   let count = 0
@@ -42,7 +44,11 @@ function countMarkers(buffer: Buffer): number {
 function onData(conn: Connection, chunk: Buffer): void {
   if (conn.firstByteMs === undefined) conn.firstByteMs = performance.now() - conn.openedAt
   const joined = conn.tail ? Buffer.concat([conn.tail, chunk]) : chunk
-  conn.events += countMarkers(joined)
+  const found = countMarkers(joined)
+  if (found > 0) {
+    conn.events += found
+    lastEventAt = performance.now()
+  }
   // Keep the bytes that could start a marker split by this read (shorter than a marker, and the
   // marker has no prefix that is also its suffix, so nothing is counted twice).
   conn.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - (MARKER.length - 1))))
@@ -145,6 +151,7 @@ async function handle(message: ClientCommand): Promise<unknown> {
       const wallMs = performance.now() - wallAtReset
       return {
         delivered: delivered(),
+        deliveryMs: lastEventAt - wallAtReset,
         latency: percentiles(latencies),
         clientCpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
       }

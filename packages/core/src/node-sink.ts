@@ -12,7 +12,13 @@ const CRLF = Buffer.from('\r\n', 'latin1')
 // (the hub hands every subscriber the same bytes object).
 const framed = new WeakMap<Uint8Array, Buffer>()
 
+// A broadcast writes the same bytes to every subscriber in a row: remember the last one, so
+// the loop does not even hash it.
+let lastBytes: Uint8Array | undefined
+let lastFramed: Buffer | undefined
+
 function frameBytes(bytes: Uint8Array): Buffer {
+  if (bytes === lastBytes) return lastFramed!
   let out = framed.get(bytes)
   if (!out) {
     out = Buffer.concat([
@@ -22,6 +28,8 @@ function frameBytes(bytes: Uint8Array): Buffer {
     ])
     framed.set(bytes, out)
   }
+  lastBytes = bytes
+  lastFramed = out
   return out
 }
 
