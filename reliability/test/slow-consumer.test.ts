@@ -197,64 +197,91 @@ const setups: [string, Setup][] = [
   ['default writes', { events: 6000, padding: 1000, coalesce: false }],
 ]
 
+/** Runs of each kind, alternated (without, with, without, with). */
+const ROUNDS = 2
+
 describe.each(setups)('slow consumer, %s', (label, setup) => {
-  // One retry: the latency comparison holds two runs side by side on a machine that other work
-  // may load during one of them (the figures of both attempts are printed).
+  // The latency comparison holds runs side by side on a machine that other work may load during
+  // one of them: the runs alternate, the best of each kind is compared, and the case has one
+  // retry (every attempt's figures are printed).
   it(`drops a client that stops reading while ${setup.events.toLocaleString('en')} events go to it and ${HEALTHY} healthy clients, and only it`, {
     retry: 1,
   }, async () => {
-    const baseline = await broadcast(setup, false)
-    const slow = await broadcast(setup, true)
-    for (const [name, run] of [
-      ['without slow client', baseline],
-      ['with slow client', slow],
-    ] as const) {
-      figure('slow-consumer', `${label}, ${name}`, {
-        events: setup.events,
-        eventBytes: 60 + setup.padding,
-        healthyClients: HEALTHY,
-        maxBufferedKiB: MAX_BUFFERED_BYTES / 1024,
-        slowClosed: run.report.reasons.slow ?? 'n/a',
-        slowDroppedAtEvent: run.report.closedAt.slow ?? 'n/a',
-        slowMaxQueuedKiB: (run.report.maxBuffered.slow ?? 0) / 1024,
-        healthyClosed: Object.keys(run.report.reasons).filter((n) => n !== 'slow').length,
-        p50ms: percentile(run.latencies, 50),
-        p99ms: percentile(run.latencies, 99),
-        heapBeforeMB: run.report.heapBefore / MB,
-        heapPeakMB: run.report.heapPeak / MB,
-        heapAfterGcMB: run.report.heapAfter / MB,
-        rssBeforeMB: run.report.rssBefore / MB,
-        rssPeakMB: run.report.rssPeak / MB,
-        peakQueuedAllStreamsKiB: run.report.peakBufferedAllStreams / 1024,
-        ms: run.ms,
-        serverCpuMs: run.report.cpuMs,
-        clientsCpuMs: run.clientCpuMs,
-      })
+    const baselines: Outcome[] = []
+    const slows: Outcome[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const withSlow of [false, true]) {
+        const run = await broadcast(setup, withSlow)
+        ;(withSlow ? slows : baselines).push(run)
+        figure(
+          'slow-consumer',
+          `${label}, ${withSlow ? 'with' : 'without'} slow client, run ${round}`,
+          {
+            events: setup.events,
+            eventBytes: 60 + setup.padding,
+            healthyClients: HEALTHY,
+            maxBufferedKiB: MAX_BUFFERED_BYTES / 1024,
+            slowClosed: run.report.reasons.slow ?? 'n/a',
+            slowDroppedAtEvent: run.report.closedAt.slow ?? 'n/a',
+            slowMaxQueuedKiB: (run.report.maxBuffered.slow ?? 0) / 1024,
+            healthyClosed: Object.keys(run.report.reasons).filter((n) => n !== 'slow').length,
+            p50ms: p50(run),
+            p99ms: p99(run),
+            heapBeforeMB: run.report.heapBefore / MB,
+            heapPeakMB: run.report.heapPeak / MB,
+            heapAfterGcMB: run.report.heapAfter / MB,
+            rssPeakMB: run.report.rssPeak / MB,
+            ms: run.ms,
+            serverCpuMs: run.report.cpuMs,
+          },
+        )
+      }
     }
-    // The policy applied to the slow client, and to it only.
-    expect(slow.report.reasons).toEqual({ slow: 'slow-consumer' })
-    expect(baseline.report.reasons).toEqual({})
-    expect(slow.report.open).toBe(HEALTHY)
-    // What waited for it never went over the bound (plus the one frame that crossed it).
-    expect(slow.report.maxBuffered.slow).toBeLessThanOrEqual(MAX_BUFFERED_BYTES + 1024)
+    for (const slow of slows) {
+      // The policy applied to the slow client, and to it only.
+      expect(slow.report.reasons).toEqual({ slow: 'slow-consumer' })
+      expect(slow.report.open).toBe(HEALTHY)
+      // What waited for it never went over the bound (plus the one frame that crossed it).
+      expect(slow.report.maxBuffered.slow).toBeLessThanOrEqual(MAX_BUFFERED_BYTES + 1024)
+      // The server's memory: nothing kept after the run, and a run with a client that never
+      // reads peaks no higher than one without it, give or take the bound and GC noise.
+      expect(slow.report.heapAfter - slow.report.heapBefore).toBeLessThan(4 * MB)
+      for (const baseline of baselines) {
+        expect(slow.report.heapPeak - slow.report.heapBefore).toBeLessThan(
+          baseline.report.heapPeak - baseline.report.heapBefore + MAX_BUFFERED_BYTES + 16 * MB,
+        )
+      }
+    }
+    for (const baseline of baselines) expect(baseline.report.reasons).toEqual({})
     // The healthy clients got every event, in order.
-    for (const run of [baseline, slow]) {
+    for (const run of [...baselines, ...slows]) {
       for (const reader of run.readers) {
         expect(reader.count).toBe(setup.events)
         expect(reader.orderErrors).toBe(0)
       }
     }
-    // The server's memory: nothing kept after the run, and the run with a client that never
-    // reads peaks no higher than the run without it, give or take the bound and GC noise.
-    expect(slow.report.heapAfter - slow.report.heapBefore).toBeLessThan(4 * MB)
-    expect(slow.report.heapPeak - slow.report.heapBefore).toBeLessThan(
-      baseline.report.heapPeak - baseline.report.heapBefore + MAX_BUFFERED_BYTES + 16 * MB,
-    )
-    // Healthy latency within 2x of the run without the slow client. A floor of 1 ms keeps
-    // sub-millisecond scheduling noise on a loaded machine from counting as a doubling.
-    const p50 = (run: Outcome) => percentile(run.latencies, 50)
-    const p99 = (run: Outcome) => percentile(run.latencies, 99)
-    expect(p50(slow)).toBeLessThanOrEqual(2 * Math.max(p50(baseline), 1))
-    expect(p99(slow)).toBeLessThanOrEqual(2 * Math.max(p99(baseline), 1))
+    // Healthy latency within 2x of the runs without the slow client, best against best. A floor
+    // of 1 ms keeps sub-millisecond scheduling noise from counting as a doubling.
+    const best = (runs: Outcome[], of: (run: Outcome) => number) => Math.min(...runs.map(of))
+    const ratios = {
+      p50: best(slows, p50) / Math.max(best(baselines, p50), 1),
+      p99: best(slows, p99) / Math.max(best(baselines, p99), 1),
+    }
+    figure('slow-consumer', `${label}: best with / best without`, {
+      p50ms: `${best(slows, p50).toFixed(2)} / ${best(baselines, p50).toFixed(2)}`,
+      p99ms: `${best(slows, p99).toFixed(1)} / ${best(baselines, p99).toFixed(1)}`,
+      p50ratio: ratios.p50,
+      p99ratio: ratios.p99,
+    })
+    expect(ratios.p50).toBeLessThanOrEqual(2)
+    expect(ratios.p99).toBeLessThanOrEqual(2)
   })
 })
+
+function p50(run: Outcome): number {
+  return percentile(run.latencies, 50)
+}
+
+function p99(run: Outcome): number {
+  return percentile(run.latencies, 99)
+}
