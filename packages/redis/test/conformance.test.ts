@@ -1,13 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { MemoryStoreOptions } from '@sse/core'
-import { openNodeStream } from '@sse/core/node'
-import {
-  type ConformanceTarget,
-  listen,
-  type RequestInfo,
-  runConformance,
-  type StreamScenario,
-} from '@sse/test-utils'
+import { coreNodeTarget, runConformance } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest'
 import type { RedisStore } from '../src/index'
 import { describeRedis } from './describe-redis'
@@ -37,32 +29,7 @@ vi.mock('../../core/src/memory-store', async (importOriginal) => {
   return { ...(await importOriginal<object>()), MemoryStore: RedisBackedStore }
 })
 
-function handler(scenario: StreamScenario) {
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    if (!req.url?.startsWith('/events')) {
-      res.writeHead(404).end()
-      return
-    }
-    const info: RequestInfo = { url: req.url, headers: req.headers }
-    res.setHeader('X-Preset', 'kept')
-    const refusal = scenario.refuse?.(info)
-    if (refusal) {
-      res.writeHead(refusal.status).end(refusal.body)
-      return
-    }
-    const session = await openNodeStream(req, res, scenario.options?.(info))
-    try {
-      await scenario.onOpen?.(session, info)
-    } catch {
-      session.close('error')
-    }
-  }
-}
-
-const target: ConformanceTarget = {
-  name: 'core over node:http with every hub on RedisStore',
-  start: (scenario) => listen(createServer(handler(scenario))),
-}
+const target = coreNodeTarget({ name: 'core over node:http with every hub on RedisStore' })
 
 describeRedis('conformance on Redis', () => {
   let redis: RedisServer

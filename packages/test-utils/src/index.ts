@@ -7,6 +7,7 @@
 export { asParsed } from './conformance/encoding'
 export { CaseContext, type ConformanceCase, sessionLog } from './conformance/harness'
 export { conformanceCases, type RunConformanceOptions, runConformance } from './conformance/run'
+export { coreNodeHandler, coreNodeTarget, coreWebTarget } from './core-targets'
 export {
   type ConnectEventSourceOptions,
   connectEventSource,
