@@ -9,7 +9,7 @@ import { describeRedis } from '../../packages/redis/test/describe-redis'
 import { type RedisServer, startRedis } from '../../packages/redis/test/redis-server'
 import { type RawResponse, rawRequest } from './support/clients'
 import { figure, since, timeFile } from './support/figures'
-import { adapters, coreWeb, nodeHandler } from './support/targets'
+import { adapters, nodeHandler } from './support/targets'
 
 timeFile(import.meta.url)
 
@@ -36,26 +36,8 @@ function closeServer(server: Server): Promise<void> {
   )
 }
 
-/**
- * Known bugs, by target: the case runs as `it.fails`, so a fix shows up as a failure to remove.
- *
- * The web path (packages/core/src/web.ts): the sink's `end()` calls `finish()`, which reports the
- * session released at once, while the body still holds bytes the client has not taken. So
- * `closeSessions` (behind `hub.shutdown`) sees every stream released within milliseconds, waits
- * for no grace, and never calls `destroy()` on a stuck one: its connection stays open, and
- * `server.close()` waits for it. Even a `destroy()` (`controller.error()`) would go unseen by a
- * Node bridge that waits for 'drain' with no read pending (test-utils' serveWebHandler, and
- * @hono/node-server writing a web body the same way).
- */
-const shutdownBugs: Record<string, string> = {
-  [coreWeb.name]:
-    'BUG: core/web end() reports a stuck stream released before its bytes are sent, so shutdown never drops it',
-}
-
 describe.each(adapters)('graceful shutdown: $name', (target) => {
-  const bug = shutdownBugs[target.name]
-  const test = bug ? it.fails : it
-  test(`ends ${STREAMS} open streams (and ${STUCK} stuck ones) within the grace period, and the server closes${bug ? ` -- ${bug}` : ''}`, async () => {
+  it(`ends ${STREAMS} open streams (and ${STUCK} stuck ones) within the grace period, and the server closes`, async () => {
     const hub = createHub({ heartbeat: false, maxBufferedBytes: 64 * 1024 * 1024 })
     const released: number[] = []
     let shutdownAt = 0
@@ -100,9 +82,7 @@ describe.each(adapters)('graceful shutdown: $name', (target) => {
           shutdownMs,
           serverClosedMs: closed,
         })
-        throw new Error(
-          `server.close() did not finish within 5 s of the shutdown (${bug ?? 'no known bug'})`,
-        )
+        throw new Error('server.close() did not finish within 5 s of the shutdown')
       }
       const closedMs = closed
       await waitFor(

@@ -48,24 +48,40 @@ export async function openWebStream<M extends EventMap = EventMap>(
   const highWaterMark = options.highWaterMark ?? 16 * 1024
   let session: SseSession | undefined
   let controller!: ReadableStreamDefaultController<Uint8Array>
+  /** No more writes: the session ended, or the client cancelled the body. */
   let done = false
-  const finish = () => {
+  /** The session ended; the body closes once the client has read what is queued. */
+  let ending = false
+  const release = () => {
     done = true
     session?.handleClose()
+  }
+  // The body is closed only once the client has read everything queued (the queue is empty when
+  // desiredSize is back at the high-water mark): until then the connection is not released, so
+  // a shutdown waits for it and, past its grace, drops it.
+  const closeIfRead = () => {
+    if (ending && controller.desiredSize === highWaterMark) {
+      ending = false
+      controller.close()
+      release()
+    }
   }
   const body = new ReadableStream<Uint8Array>(
     {
       start: (c) => {
         controller = c
       },
-      pull: () => session?.handleDrain(),
-      cancel: finish,
+      pull: () => {
+        if (ending) closeIfRead()
+        else session?.handleDrain()
+      },
+      cancel: release,
     },
     { highWaterMark, size: (chunk) => chunk.byteLength },
   )
   const sink: Sink = {
     write(chunk) {
-      if (done) return false
+      if (done || ending) return false
       controller.enqueue(typeof chunk === 'string' ? toBytes(chunk) : chunk)
       return (controller.desiredSize ?? 0) > 0
     },
@@ -73,14 +89,15 @@ export async function openWebStream<M extends EventMap = EventMap>(
       return done ? 0 : highWaterMark - (controller.desiredSize ?? 0)
     },
     end() {
-      if (done) return
-      controller.close()
-      finish()
+      if (done || ending) return
+      ending = true
+      closeIfRead()
     },
     destroy() {
       if (done) return
+      ending = false
       controller.error(new Error('SSE stream dropped'))
-      finish()
+      release()
     },
   }
   let head: ResponseInit | undefined
@@ -102,8 +119,8 @@ export async function openWebStream<M extends EventMap = EventMap>(
     },
     attach(s) {
       session = s
-      if (request.signal.aborted) finish()
-      else request.signal.addEventListener('abort', finish, { once: true })
+      if (request.signal.aborted) release()
+      else request.signal.addEventListener('abort', release, { once: true })
     },
   }
   const opened = await openSession<M>(connection, options)

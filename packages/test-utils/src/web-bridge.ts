@@ -70,7 +70,9 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
       const { done, value } = await reader.read()
       if (done) break
       if (!res.write(value)) {
-        await drained(res)
+        // Also stop waiting when the body fails meanwhile (a stuck stream dropped by a shutdown
+        // past its grace): a bridge that only waits for 'drain' would never see it.
+        await Promise.race([drained(res), reader.closed])
       }
       if (res.destroyed) return
     }
