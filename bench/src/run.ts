@@ -193,32 +193,38 @@ async function measure(entry: Entry, repetition: number): Promise<Run> {
         clientCpuShare: got.clientCpuShare,
       }
     }
-    if (entry.throughput) {
-      const { clients } = settings.throughput
-      await client.ask({ cmd: 'connect', port, count: clients })
-      connected = clients
-      run.throughput = await broadcast(settings.throughput, clients)
+    const most = Math.max(...settings.scenarios.map((s) => s.clients))
+    // Opens clients up to `total`; at the most clients of the run, also time to first byte and
+    // idle memory (before any broadcast to that many).
+    const connectTo = async (total: number) => {
+      if (total <= connected) return
+      const result = await client.ask<{ ok: boolean; ttfb: Percentiles }>({
+        cmd: 'connect',
+        port,
+        count: total - connected,
+      })
+      if (!result.ok) throw new Error(`not every client got a first byte at ${total}`)
+      connected = total
+      if (connected === most) {
+        run.ttfbMs = result.ttfb
+        const { rss } = await server.ask<{ rss: number }>({ cmd: 'memory' })
+        run.rssPerConnectionKB = (rss - rssIdle) / 1024 / connected
+      }
     }
     for (const scenario of settings.scenarios) {
-      if (scenario.clients > connected) {
-        const result = await client.ask<{ ok: boolean; ttfb: Percentiles }>({
-          cmd: 'connect',
-          port,
-          count: scenario.clients - connected,
-        })
-        if (!result.ok) throw new Error(`not every client got a first byte at ${scenario.clients}`)
-        connected = scenario.clients
-        if (connected === Math.max(...settings.scenarios.map((s) => s.clients))) {
-          run.ttfbMs = result.ttfb
-          const { rss } = await server.ask<{ rss: number }>({ cmd: 'memory' })
-          run.rssPerConnectionKB = (rss - rssIdle) / 1024 / connected
-        }
-      }
+      await connectTo(scenario.clients)
       run.fanOut.push(await broadcast(scenario, connected))
     }
     if (settings.storm) {
       const storm = await client.ask<{ ok: boolean; ms: number }>({ cmd: 'storm', port })
       run.stormMs = storm.ok ? storm.ms : null
+    }
+    // Last, so its heavy traffic cannot weigh on the idle-memory figure: back to its client count.
+    if (entry.throughput) {
+      await client.ask({ cmd: 'disconnect' })
+      connected = 0
+      await connectTo(settings.throughput.clients)
+      run.throughput = await broadcast(settings.throughput, connected)
     }
   } catch (error) {
     run.error = (error as Error).message
