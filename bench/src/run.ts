@@ -67,7 +67,7 @@ const settings: Settings = flag('smoke')
         seconds: 2,
         scenarios: [{ clients: 10_000, rate: 5, bytes: 100 }],
         storm: false,
-        throughput: { clients: 1000, rate: 1000, bytes: 100 },
+        throughput: { clients: 1000, rate: 1500, bytes: 100 },
       }
 
 if (value('reps')) settings.repetitions = Number(value('reps'))

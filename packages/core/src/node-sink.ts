@@ -124,7 +124,12 @@ export function http1Sink(res: ServerResponse): Http1Sink {
     const bytes = queued
     queue = []
     queued = 0
-    if (socket && !socket.destroyed) socket.write(joinFrames(parts, bytes, chunked))
+    if (!socket || socket.destroyed) return
+    const [only] = parts
+    // A lone frame needs no copy: a broadcast's shared framing serves every socket as it is.
+    if (parts.length > 1) socket.write(joinFrames(parts, bytes, chunked))
+    else if (typeof only === 'string') socket.write(chunked ? frameText(only) : only)
+    else socket.write(chunked ? frameBytes(only!) : only!)
   }
 
   const direct = (): Socket | undefined => {
