@@ -28,7 +28,11 @@ export function coreNodeHandler(scenario: StreamScenario) {
       out.writeHead(404).end()
       return
     }
-    const info: RequestInfo = { url: req.url, headers: req.headers }
+    const info: RequestInfo = {
+      url: req.url,
+      // The socket's address as a pseudo-header, so a scenario can limit streams per client.
+      headers: { ...req.headers, 'x-remote-address': req.socket?.remoteAddress },
+    }
     out.setHeader('X-Preset', 'kept')
     const refusal = scenario.refuse?.(info)
     if (refusal) {
