@@ -63,7 +63,8 @@ const xml = (text: string) =>
 
 function chart(results: Results): string {
   const index = results.summary[0]!.scenarios.length - 1
-  const rows = results.summary.map((row) => ({
+  const measured = results.summary.filter((row) => row.scenarios[index]?.cpuUsPerEvent != null)
+  const rows = measured.map((row) => ({
     name: row.contestant,
     ours: row.ours,
     value: row.scenarios[index]?.cpuUsPerEvent ?? 0,
@@ -121,6 +122,7 @@ function table(results: Results): string {
     )
     for (const row of results.summary) {
       const s = row.scenarios[i]!
+      if (s.cpuUsPerEvent === null) continue
       const flag = s.clientSaturated ? ' (client saturated: invalid)' : ''
       lines.push(
         `| ${row.ours ? `**${row.contestant}**` : row.contestant}${flag} | ${fixed(s.cpuUsPerEvent, 2)} | ${fixed(s.ratioToFloor, 2)} | ${fixed(s.eventsPerSecond, 0)} | ${fixed((s.deliveryRatio ?? 0) * 100, 1)}% | ${fixed(s.latencyP50Ms)} / ${fixed(s.latencyP99Ms)} / ${fixed(s.latencyMaxMs)} |`,
@@ -135,6 +137,7 @@ function table(results: Results): string {
     '| --- | ---: | ---: | ---: | :---: |',
   )
   for (const row of results.summary) {
+    if (row.rssPerConnectionKB === null) continue
     lines.push(
       `| ${row.ours ? `**${row.contestant}**` : row.contestant} | ${fixed(row.rssPerConnectionKB)} | ${fixed(row.ttfbP50Ms)} / ${fixed(row.ttfbP99Ms)} | ${fixed(row.stormMs, 0)} | ${row.resume ? 'yes' : 'no'} |`,
     )

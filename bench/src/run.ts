@@ -211,11 +211,11 @@ async function measure(entry: Entry, repetition: number): Promise<Run> {
         run.rssPerConnectionKB = (rss - rssIdle) / 1024 / connected
       }
     }
-    for (const scenario of settings.scenarios) {
+    for (const scenario of entry.throughputOnly ? [] : settings.scenarios) {
       await connectTo(scenario.clients)
       run.fanOut.push(await broadcast(scenario, connected))
     }
-    if (settings.storm) {
+    if (settings.storm && !entry.throughputOnly) {
       const storm = await client.ask<{ ok: boolean; ms: number }>({ cmd: 'storm', port })
       run.stormMs = storm.ok ? storm.ms : null
     }
