@@ -305,7 +305,7 @@ for (let repetition = 0; repetition < settings.repetitions; repetition++) {
   for (const entry of order) {
     const run = await measure(entry, repetition)
     runs.push(run)
-    const last = run.fanOut.at(-1)
+    const last = run.fanOut.at(-1) ?? run.throughput
     console.log(
       `[${repetition + 1}/${settings.repetitions}] ${entry.name}: ${
         run.error ??
