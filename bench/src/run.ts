@@ -64,7 +64,7 @@ const settings: Settings = flag('smoke')
         // memory and time to first byte, and the coalescing throughput. --full adds the rest.
         mode: 'default',
         repetitions: 3,
-        seconds: 2,
+        seconds: 1.5,
         scenarios: [{ clients: 10_000, rate: 5, bytes: 100 }],
         storm: false,
         throughput: { clients: 1000, rate: 1500, bytes: 100 },
