@@ -150,7 +150,13 @@ interface Run {
 }
 
 async function measure(entry: Entry, repetition: number): Promise<Run> {
-  const server = new Peer('./server.ts', [entry.name], ['--expose-gc'])
+  // SSE_BENCH_PROFILE=<dir> writes a V8 CPU profile of each server process there.
+  const profile = process.env.SSE_BENCH_PROFILE
+  const server = new Peer(
+    './server.ts',
+    [entry.name],
+    ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
+  )
   const client = new Peer('./client.ts', [])
   const run: Run = {
     contestant: entry.name,
