@@ -1,7 +1,6 @@
 import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http'
-import { SseReader } from './sse-reader'
+import { ReadingClient } from './reading-client'
 import type { OpenStreamOptions, StreamClient } from './stream-client'
-import { waitFor } from './wait'
 
 /**
  * Opens a request over node:http (HTTP/1.1, keep-alive as a browser sends it) and resolves with
@@ -39,24 +38,17 @@ export function openHttp1Stream(
   })
 }
 
-class Http1StreamClient implements StreamClient {
-  readonly status: number
-  readonly headers: IncomingMessage['headers']
-  readonly headAt = Date.now()
-  ended = false
-  closed = false
-  readonly #reader = new SseReader()
+class Http1StreamClient extends ReadingClient {
   readonly #req: ClientRequest
   readonly #res: IncomingMessage
   readonly #agent: Agent
 
   constructor(req: ClientRequest, res: IncomingMessage, agent: Agent) {
+    super(res.statusCode ?? 0, res.headers)
     this.#req = req
     this.#res = res
     this.#agent = agent
-    this.status = res.statusCode ?? 0
-    this.headers = res.headers
-    res.on('data', (chunk: Buffer) => this.#reader.push(chunk))
+    res.on('data', (chunk: Buffer) => this.reader.push(chunk))
     res.on('end', () => {
       if (res.complete) this.ended = true
     })
@@ -67,36 +59,6 @@ class Http1StreamClient implements StreamClient {
     })
   }
 
-  get chunks() {
-    return this.#reader.chunks
-  }
-  bytes() {
-    return this.#reader.bytes()
-  }
-  text() {
-    return this.#reader.text()
-  }
-  events() {
-    return this.#reader.events
-  }
-  comments() {
-    return this.#reader.comments
-  }
-  retries() {
-    return this.#reader.retries
-  }
-  waitForText(match: string | RegExp, timeoutMs?: number) {
-    return this.#reader.waitForText(match, timeoutMs)
-  }
-  waitForEvents(count: number, options?: Parameters<SseReader['waitForEvents']>[1]) {
-    return this.#reader.waitForEvents(count, options)
-  }
-  waitForComments(count: number, options?: Parameters<SseReader['waitForComments']>[1]) {
-    return this.#reader.waitForComments(count, options)
-  }
-  async waitForClose(timeoutMs = 5000) {
-    await waitFor('the response to end', () => this.closed, { timeout: timeoutMs })
-  }
   pause() {
     this.#res.pause()
     this.#res.socket?.pause()

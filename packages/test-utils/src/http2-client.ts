@@ -6,9 +6,8 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2'
 import type { FetchLike, FetchLikeResponse } from 'eventsource'
-import { SseReader } from './sse-reader'
+import { ReadingClient } from './reading-client'
 import type { OpenStreamOptions, ReceivedHeaders, StreamClient } from './stream-client'
-import { waitFor } from './wait'
 
 function withoutPseudoHeaders(headers: IncomingHttpHeaders): ReceivedHeaders {
   const out: ReceivedHeaders = {}
@@ -64,22 +63,15 @@ export async function openHttp2Stream(
   return new Http2StreamClient(session, stream, head)
 }
 
-class Http2StreamClient implements StreamClient {
-  readonly status: number
-  readonly headers: ReceivedHeaders
-  readonly headAt = Date.now()
-  ended = false
-  closed = false
-  readonly #reader = new SseReader()
+class Http2StreamClient extends ReadingClient {
   readonly #session: ClientHttp2Session
   readonly #stream: ClientHttp2Stream
 
   constructor(session: ClientHttp2Session, stream: ClientHttp2Stream, head: IncomingHttpHeaders) {
+    super(Number(head[':status']), withoutPseudoHeaders(head))
     this.#session = session
     this.#stream = stream
-    this.status = Number(head[':status'])
-    this.headers = withoutPseudoHeaders(head)
-    stream.on('data', (chunk: Buffer) => this.#reader.push(chunk))
+    stream.on('data', (chunk: Buffer) => this.reader.push(chunk))
     stream.on('end', () => {
       this.ended = true
     })
@@ -89,36 +81,6 @@ class Http2StreamClient implements StreamClient {
     })
   }
 
-  get chunks() {
-    return this.#reader.chunks
-  }
-  bytes() {
-    return this.#reader.bytes()
-  }
-  text() {
-    return this.#reader.text()
-  }
-  events() {
-    return this.#reader.events
-  }
-  comments() {
-    return this.#reader.comments
-  }
-  retries() {
-    return this.#reader.retries
-  }
-  waitForText(match: string | RegExp, timeoutMs?: number) {
-    return this.#reader.waitForText(match, timeoutMs)
-  }
-  waitForEvents(count: number, options?: Parameters<SseReader['waitForEvents']>[1]) {
-    return this.#reader.waitForEvents(count, options)
-  }
-  waitForComments(count: number, options?: Parameters<SseReader['waitForComments']>[1]) {
-    return this.#reader.waitForComments(count, options)
-  }
-  async waitForClose(timeoutMs = 5000) {
-    await waitFor('the response to end', () => this.closed, { timeout: timeoutMs })
-  }
   pause() {
     // A paused HTTP/2 stream stops acknowledging data, so the server's flow-control window fills.
     this.#stream.pause()
