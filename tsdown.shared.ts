@@ -13,6 +13,9 @@ export function libraryConfig(overrides: UserConfig = {}) {
     platform: 'node',
     target: 'node20',
     clean: true,
+    // Shared chunks export their bindings under their own names, so declaration files and
+    // editor hovers say `Hub`, not a one-letter alias (and nothing needs renaming to `M$1`).
+    outputOptions: { minifyInternalExports: false },
     ...overrides,
   })
 }

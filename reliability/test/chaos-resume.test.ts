@@ -1,4 +1,4 @@
-import { type CloseReason, createHub, MemoryStore, type SseSession } from '@sse/core'
+import { type CloseReason, createHub, MemoryStore, type SseStream } from '@sse/core'
 import { sleep, waitFor } from '@sse/test-utils'
 import { describe, expect, it } from 'vitest'
 import { ChaosClient } from './support/clients'
@@ -35,7 +35,7 @@ function audit(data: readonly string[]) {
 describe.each(adapters)('chaos resume: $name', (target) => {
   it(`${CLIENTS} eventsource clients cut at random get all ${EVENTS} events exactly once, in order`, async () => {
     const hub = createHub({ store: new MemoryStore({ maxEvents: 2 * EVENTS }), heartbeat: false })
-    const open = new Set<SseSession>()
+    const open = new Set<SseStream>()
     const reasons: Partial<Record<CloseReason, number>> = {}
     const server = await target.start({
       options: () => ({

@@ -1,16 +1,14 @@
 import { request } from 'node:http'
 import {
-  type Connection,
   createHub,
   type EventFields,
   encodeComment,
   encodeEvent,
   MemoryStore,
-  openSession,
-  type Sink,
   type SseMessage,
-  type SseSession,
+  type SseStream,
 } from '@sse/core'
+import { type Connection, type ConnectionEvents, openStream, type Sink } from '@sse/core/adapter'
 import { type ServerUnderTest, waitFor } from '@sse/test-utils'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -51,21 +49,21 @@ function throughTheWire(events: readonly EventFields[], cuts: readonly number[])
   return reader
 }
 
-/** An in-process connection: what a session writes is collected as text. */
+/** An in-process connection: what a stream writes is collected as text. */
 class TextConnection implements Sink {
   text = ''
   head: number | undefined
-  session: SseSession | undefined
+  events: ConnectionEvents | undefined
   readonly bufferedBytes = 0
   write(chunk: string | Uint8Array): boolean {
     this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
     return true
   }
   end(): void {
-    this.session?.handleClose()
+    this.events?.closed()
   }
   destroy(): void {
-    this.session?.handleClose()
+    this.events?.closed()
   }
   connection(): Connection {
     return {
@@ -76,8 +74,8 @@ class TextConnection implements Sink {
       writeHead: (status) => {
         this.head = status
       },
-      attach: (session) => {
-        this.session = session
+      attach: (events) => {
+        this.events = events
       },
     }
   }
@@ -157,7 +155,7 @@ describe('fuzzing: what the API accepts arrives byte-exact, nothing can be injec
   it('lets no hostile event name or data injected through hub.publish reach a stream as more', async () => {
     const hub = createHub({ store: new MemoryStore({ maxEvents: 100 }), heartbeat: false })
     const client = new TextConnection()
-    await openSession(client.connection(), { hub, retry: false })
+    await openStream(client.connection(), { hub, retry: false })
     let published = 0
     await fc.assert(
       fc.asyncProperty(
@@ -193,7 +191,7 @@ type Rejection = {
   run: (ctx: RejectionContext) => unknown
 }
 interface RejectionContext {
-  session: SseSession
+  session: SseStream
   hub: ReturnType<typeof createHub>
   connection: () => Connection
 }
@@ -256,7 +254,7 @@ function optionCase([field, value]: [string, unknown]): Rejection {
     field,
     value,
     call: 'open options',
-    run: ({ connection }) => openSession(connection(), { [field]: value }),
+    run: ({ connection }) => openStream(connection(), { [field]: value }),
   }
 }
 
@@ -381,7 +379,7 @@ describe('fuzzing: every rejected input throws a TypeError naming the field', ()
   it('rejects invalid event fields, publish arguments and stream options, and sends nothing', async () => {
     const hub = createHub({ store: new MemoryStore({ maxEvents: 10 }), heartbeat: false })
     const client = new TextConnection()
-    const session = await openSession(client.connection(), { hub, retry: false })
+    const session = await openStream(client.connection(), { hub, retry: false })
     const perCall = new Map<string, number>()
     const fresh = new TextConnection()
     const ctx: RejectionContext = { session, hub, connection: () => fresh.connection() }
@@ -420,7 +418,7 @@ describe('fuzzing: every rejected input throws a TypeError naming the field', ()
 
 describe.each(adapters)('fuzzing over a real socket: $name', (target) => {
   let server: ServerUnderTest
-  let session: SseSession | undefined
+  let session: SseStream | undefined
   const hub = createHub({ store: new MemoryStore({ maxEvents: 1000 }), heartbeat: false })
   const reader = new WireReader()
   let req: ReturnType<typeof request> | undefined

@@ -120,8 +120,8 @@ describe.each(adapters)('hostile input: $name', (target) => {
   const hub = createHub({
     store: new MemoryStore({ maxEvents: 100 }),
     heartbeat: false,
-    maxStreamsPerKey: 50,
-    limitStatus: 429,
+    maxStreamsPerClient: 50,
+    limitResponse: 429,
     retry: 2000,
   })
 
@@ -130,7 +130,7 @@ describe.each(adapters)('hostile input: $name', (target) => {
       options: (info) => ({
         hub,
         // Per client: the socket's address where the target gives it, else what a proxy says.
-        limitKey: String(info.headers['x-remote-address'] ?? info.headers['x-client-id'] ?? ''),
+        clientId: String(info.headers['x-remote-address'] ?? info.headers['x-client-id'] ?? ''),
       }),
     })
     await hub.publish({ data: 'retained' })

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http'
 import { Worker } from 'node:worker_threads'
 import { createHub, MemoryStore } from '@sse/core'
+// Not exported by the package: the process-wide ticker every heartbeat and lifetime joins.
+import { ticker } from '@sse/core/stream'
 import { waitFor } from '@sse/test-utils'
 import { afterAll, describe, expect, it } from 'vitest'
-// Not exported by the package: the process-wide ticker every heartbeat and lifetime joins.
-import { ticker } from '../../packages/core/src/ticker'
 import { figure, since, timeFile } from './support/figures'
 import { adapters, coreNode } from './support/targets'
 

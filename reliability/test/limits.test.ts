@@ -12,14 +12,14 @@ timeFile(import.meta.url)
 const RETRY = 200
 
 describe.each(adapters)('stream limits: $name', (target) => {
-  it('limitStatus 200: over the cap, a browser EventSource comes back by itself and gets in once a slot frees', async () => {
+  it("limitResponse 'retry': over the cap, a browser EventSource comes back by itself and gets in once a slot frees", async () => {
     const hub = createHub({ heartbeat: false, retry: RETRY, maxStreams: 2 })
     // The per-key check runs on a hub of its own, with no global cap in the way.
-    const perKeyHub = createHub({ heartbeat: false, retry: RETRY, maxStreamsPerKey: 1 })
+    const perKeyHub = createHub({ heartbeat: false, retry: RETRY, maxStreamsPerClient: 1 })
     const sut = await target.start({
       options: (info) => {
         const key = info.headers['x-client-id'] as string | undefined
-        return key ? { hub: perKeyHub, limitKey: key } : { hub }
+        return key ? { hub: perKeyHub, clientId: key } : { hub }
       },
     })
     const port = Number(new URL(sut.url).port)
@@ -67,7 +67,7 @@ describe.each(adapters)('stream limits: $name', (target) => {
       const other = await exchange(port, getRequest('/events', 'X-Client-Id: bob'), {
         until: 'retry:',
       })
-      figure('limits', `${target.name}, limitStatus 200`, {
+      figure('limits', `${target.name}, limitResponse 'retry'`, {
         maxStreams: 2,
         refusedStatus: refused.status,
         retryAfter: refused.headers['retry-after'] ?? 'none',
@@ -91,9 +91,9 @@ describe.each(adapters)('stream limits: $name', (target) => {
     }
   })
 
-  it('limitStatus 429 (and 503): a browser EventSource stops for good; Retry-After says when', async () => {
+  it('limitResponse 429 (and 503): a browser EventSource stops for good; Retry-After says when', async () => {
     for (const status of [429, 503] as const) {
-      const hub = createHub({ heartbeat: false, retry: 5000, maxStreams: 1, limitStatus: status })
+      const hub = createHub({ heartbeat: false, retry: 5000, maxStreams: 1, limitResponse: status })
       const sut = await target.start({ options: () => ({ hub }) })
       const port = Number(new URL(sut.url).port)
       const clients: EventSourceClient[] = []
@@ -117,7 +117,7 @@ describe.each(adapters)('stream limits: $name', (target) => {
         await sleep(300)
         expect(second.requests).toHaveLength(1)
         expect(second.errors).toBe(1)
-        figure('limits', `${target.name}, limitStatus ${status}`, {
+        figure('limits', `${target.name}, limitResponse ${status}`, {
           maxStreams: 1,
           refusedStatus: refused.status,
           retryAfter: refused.headers['retry-after'] ?? 'none',

@@ -1,6 +1,8 @@
 import { createServer, request, type Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
-import { createHub, type Hub, type SseSession } from '@sse/core'
+import { createHub, type Hub, type SseStream } from '@sse/core'
+// Not exported by the package (a source file, as vitest resolves it): when a connection is gone.
+import { streamInternals } from '@sse/core/stream'
 import { RedisStore } from '@sse/redis'
 import { type ServerUnderTest, sleep, waitFor, within } from '@sse/test-utils'
 import { createParser } from 'eventsource-parser'
@@ -43,8 +45,10 @@ describe.each(adapters)('graceful shutdown: $name', (target) => {
     let shutdownAt = 0
     const sut: ServerUnderTest = await target.start({
       options: (info) => ({ hub, topics: info.url.includes('bulk') ? ['bulk'] : [] }),
-      onOpen: (session: SseSession) => {
-        void session.released().then(() => released.push(performance.now() - shutdownAt))
+      onOpen: (session: SseStream) => {
+        void streamInternals
+          .released(session)
+          .then(() => released.push(performance.now() - shutdownAt))
       },
     })
     const stuck: Socket[] = []

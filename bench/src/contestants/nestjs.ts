@@ -4,7 +4,7 @@ import 'reflect-metadata'
 import { Controller, Inject, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { MemoryStore } from '@sse/core'
-import { SseHub, SseModule, SseStream } from '@sse/nestjs'
+import { SseHub, SseModule, SseRoute } from '@sse/nestjs'
 import type { StartContestant } from '../protocol.ts'
 
 @Controller()
@@ -12,7 +12,7 @@ class EventsController {
   // An explicit token: tsx (esbuild) emits no decorator metadata for Nest to read the type from.
   constructor(@Inject(SseHub) private readonly hub: SseHub) {}
 
-  @SseStream('events')
+  @SseRoute('events')
   events() {
     return this.hub.subscribe()
   }

@@ -9,10 +9,10 @@ import {
   Req,
   Res,
 } from '@nestjs/common'
-import type { SseSession } from '@sse/core'
+import type { SseStream } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 import * as demo from '@sse/example-shared'
-import { SseHub, SseStream } from '@sse/nestjs'
+import { SseHub, SseRoute } from '@sse/nestjs'
 import type { Request, Response } from 'express'
 
 function requirePrompt(value: unknown): string {
@@ -26,7 +26,7 @@ export class DemoController {
   constructor(@Inject(SseHub) private readonly hub: SseHub<demo.Events>) {}
 
   /** Ticks and notifications; a page that reconnects gets what it missed, then live events. */
-  @SseStream('events', { maxLifetime: demo.settings.streamLifetimeMs })
+  @SseRoute('events', { maxLifetime: demo.settings.streamLifetimeMs })
   events() {
     return this.hub.subscribe()
   }
@@ -40,13 +40,13 @@ export class DemoController {
   }
 
   /** A stream of its own, outside the hub: it ends once the answer is done. */
-  @SseStream('chat')
+  @SseRoute('chat')
   chat(@Query('prompt') value: unknown) {
     const prompt = requirePrompt(value)
-    return (session: SseSession<demo.ChatEvents>) => session.pipe(demo.answer(prompt))
+    return (session: SseStream<demo.ChatEvents>) => session.pipe(demo.answer(prompt))
   }
 
-  // @SseStream() routes answer GET; the POST form opens its stream on the raw response.
+  // @SseRoute() routes answer GET; the POST form opens its stream on the raw response.
   @Post('chat')
   async chatPost(
     @Body() body: { prompt?: unknown } | undefined,

@@ -5,6 +5,13 @@ export const REPLAY_HEADER = 'SSE-Replay'
 export const HISTORY_LOST_EVENT = 'history-lost'
 
 /**
+ * The event that gives a new stream its cursor in the first frame (C34): `id` is the store's
+ * current position and `data` is empty, so browsers dispatch nothing, and the `eventsource`
+ * package dispatches it only to listeners of this name.
+ */
+export const CURSOR_EVENT = 'sse-cursor'
+
+/**
  * The headers of a stream response (C01, C03, C04). `Connection: keep-alive` only on HTTP/1.x:
  * on HTTP/2 connection-specific headers make browsers drop the stream (RFC 9113 8.2.2).
  */

@@ -1,142 +1,161 @@
 import { type Bytes, toBytes } from './bytes'
+import { catchUp } from './catch-up'
 import { checkEventName, encodeEvent, serializeData } from './encoder'
+import { type Member, Members, type Membership } from './members'
 import { MemoryStore } from './memory-store'
-import { type SessionOptions, type SseSession, sessionDefaults } from './session'
-import { closeSessions, type ShutdownOptions } from './shutdown'
-import type { EventStore, StoredEvent } from './store'
+import { type StreamOptions, streamDefaults } from './options'
+import { endStreams, type ShutdownOptions } from './shutdown'
+import type { EventInput, EventStore, StoredEvent } from './store'
+import { type SseStream, streamInternals } from './stream'
 import type { EventMap, SseMessage } from './types'
 
 /** Options of {@link createHub}: the store, limits, and defaults for every stream opened with the hub. */
-export interface HubOptions extends SessionOptions {
+export interface HubOptions extends StreamOptions {
   /**
    * Keeps history for resume and feeds live events.
    * @default new MemoryStore()
    */
   store?: EventStore
   /**
-   * The largest event `publish` accepts, in UTF-8 bytes of data; larger ones throw a RangeError.
+   * The largest event `publish` accepts, in UTF-8 bytes of data; larger ones reject with a
+   * RangeError.
    * @default 262144 (256 KiB)
    */
   maxEventBytes?: number
   /**
-   * Called when the store fails while a stream opens (the client is told to retry later).
-   * @default console.error
+   * Hears every failure the hub cannot throw to a caller: a publish that failed (whether or not
+   * its promise is awaited), the store failing while a stream opens (that client is told to
+   * come back later), a live-feed error.
+   * @default logs with console.error
    */
   onError?: (error: unknown) => void
   /**
    * The most streams open at once on this hub. Streams asked for beyond it are refused the way
-   * `limitStatus` says, with `Retry-After`.
+   * `limitResponse` says.
    * @default Infinity
    */
   maxStreams?: number
   /**
-   * The most streams open at once per limit key (`limitKey`, else `key`: a user's tabs, or one
-   * address). Streams without a key are not counted.
+   * The most streams open at once per client (`clientId`, else `key`: a user's tabs, or one
+   * address). Streams with neither are not counted.
    * @default Infinity
    */
-  maxStreamsPerKey?: number
+  maxStreamsPerClient?: number
   /**
-   * How a stream over a limit is refused. `200` (the default) answers with a `retry:` and ends:
-   * a browser's EventSource comes back by itself after that delay. `429` or `503` answer with a
-   * JSON error: clients that read `Retry-After` wait and retry, but a browser's EventSource
-   * treats any non-200 as final and stops (the page must create a new one).
-   * @default 200
+   * How a stream over a limit is refused. `'retry'` answers `200` with a jittered `retry:` and
+   * `Retry-After`, then ends: a browser's EventSource comes back by itself after that delay.
+   * `429` or `503` answer with a JSON error and `Retry-After`: clients that read it wait and
+   * retry, but a browser's EventSource treats any non-200 as final and stops (C06).
+   * @default 'retry'
    */
-  limitStatus?: 200 | 429 | 503
+  limitResponse?: 'retry' | 429 | 503
 }
 
-/** Who receives a published event. With neither field, every session of the hub does. */
+/** Who receives a published event. With neither field, every stream of the hub does. */
 export interface Target {
-  /** Sessions that follow this topic. */
+  /** Streams that follow this topic. */
   topic?: string
-  /** Sessions opened with this key (for example a user id); combined with `topic`, both must match. */
+  /** Streams opened with this key (for example a user id); combined with `topic`, both must match. */
   key?: string
-}
-
-/** What a session follows, given when it opens. */
-export interface Membership {
-  /** Topics to receive (events published without a topic reach every session anyway). */
-  topics?: readonly string[]
-  /** The session's key, for events targeted at a key (for example a user id). */
-  key?: string
-  /** What `maxStreamsPerKey` counts by, for example the client's address; defaults to `key`. */
-  limitKey?: string
 }
 
 /**
  * The arguments of {@link Hub.publish}: `(event, data, target?)` with data typed by the event
- * map, or `(message, target?)`. A union of tuples keeps `Hub<Events>` assignable to `Hub`.
+ * map (optional when it allows `undefined`), or `(message, target?)`. A union of tuples keeps
+ * `Hub<Events>` assignable to `Hub`.
  */
 export type PublishArgs<M extends EventMap> =
-  | { [K in keyof M & string]: [event: K, data: M[K], target?: Target] }[keyof M & string]
+  | {
+      [K in keyof M & string]: undefined extends M[K]
+        ? [event: K, data?: M[K], target?: Target]
+        : [event: K, data: M[K], target?: Target]
+    }[keyof M & string]
   | [message: SseMessage<M>, target?: Target]
 
-interface Member {
-  readonly session: SseSession
-  readonly topics: ReadonlySet<string>
-  readonly key: string | undefined
-  readonly limitKey: string | undefined
-  /** Live events held back while the replay runs; undefined once live. */
-  pending: StoredEvent[] | undefined
-  /** The last id sent by the replay: live events up to it are duplicates (a lagging feed). */
-  floor: string | undefined
+/** What core's `openStream` does with a hub, beyond its public methods. */
+export interface HubInternals {
+  defaults(hub: Hub): Readonly<StreamOptions>
+  limitResponse(hub: Hub): 'retry' | 429 | 503
+  admits(hub: Hub, membership: Membership): boolean
+  /** Adds a stream; live events wait in its queue until {@link HubInternals.catchUp}. */
+  join(hub: Hub, stream: SseStream, membership: Membership): Member
+  /** Sends the replay, then the held-back live events, then switches the stream to live. */
+  catchUp(hub: Hub, member: Member, replayed: readonly StoredEvent[]): Promise<void>
+  reportError(hub: Hub, error: unknown): void
 }
 
-// Live events one resuming client may have waiting behind its replay before it counts as slow.
+/** Filled in by {@link Hub}'s static block; no entry point exports it. */
+export const hubInternals = {} as HubInternals
+
+// Live events one joining client may have waiting behind its replay before it counts as slow.
 const MAX_PENDING = 10_000
 
+function report(error: unknown): void {
+  console.error('[@sse/core]', error)
+}
+
 /**
- * Broadcast and resume for many sessions: events are validated, stored (which assigns their
+ * Broadcast and resume for many streams: events are validated, stored (which assigns their
  * ids), encoded once, and the same bytes go to every subscriber. Open streams with the hub
  * (`openNodeStream(req, res, { hub, topics })`) to have them resume and receive broadcasts.
+ * Create one with {@link createHub}.
  *
  * @typeParam M - the application's {@link EventMap}, which types `publish`.
  */
-export class Hub<M extends EventMap = EventMap> {
+// biome-ignore lint/suspicious/noExplicitAny: `any`, so that a hub of any event map is assignable to `Hub`
+export class Hub<M extends EventMap = any> {
+  static {
+    Object.assign(hubInternals, {
+      defaults: (hub) => hub.#defaults,
+      limitResponse: (hub) => hub.#limitResponse,
+      admits: (hub, membership) => hub.#members.admits(membership),
+      join: (hub, stream, membership) => hub.#join(stream, membership),
+      catchUp: (hub, member, replayed) =>
+        catchUp(member, replayed, (event) => hub.#frame(event), hub.store.compare.bind(hub.store)),
+      reportError: (hub, error) => hub.#onError(error),
+    } satisfies HubInternals)
+  }
+
   /** The store that keeps history and assigns ids. */
   readonly store: EventStore
-  /** Defaults applied to every stream opened with this hub. */
-  readonly defaults: Readonly<SessionOptions>
+  readonly #defaults: Readonly<StreamOptions>
   readonly #maxEventBytes: number
   readonly #onError: (error: unknown) => void
-  readonly #all = new Set<Member>()
-  readonly #byTopic = new Map<string, Set<Member>>()
-  readonly #byKey = new Map<string, Set<Member>>()
+  readonly #limitResponse: 'retry' | 429 | 503
+  readonly #members: Members
   readonly #frames = new WeakMap<StoredEvent, Bytes>()
-  readonly #perLimitKey = new Map<string, number>()
-  readonly #maxStreams: number
-  readonly #maxStreamsPerKey: number
-  /** How streams over a limit are refused; see {@link HubOptions.limitStatus}. */
-  readonly limitStatus: 200 | 429 | 503
   readonly #unsubscribe: () => void
   #closing = false
 
+  /** @param options - see {@link HubOptions} */
   constructor(options: HubOptions = {}) {
     const {
       store,
       maxEventBytes,
       onError,
       maxStreams,
-      maxStreamsPerKey,
-      limitStatus,
+      maxStreamsPerClient,
+      limitResponse,
       ...defaults
     } = options
     this.store = store ?? new MemoryStore()
-    this.defaults = defaults
+    this.#defaults = defaults
     this.#maxEventBytes = maxEventBytes ?? 256 * 1024
-    this.#maxStreams = maxStreams ?? Number.POSITIVE_INFINITY
-    this.#maxStreamsPerKey = maxStreamsPerKey ?? Number.POSITIVE_INFINITY
-    this.limitStatus = limitStatus ?? 200
-    this.#onError = onError ?? ((error) => console.error('[@sse/core] event store failed:', error))
+    this.#members = new Members(
+      maxStreams ?? Number.POSITIVE_INFINITY,
+      maxStreamsPerClient ?? Number.POSITIVE_INFINITY,
+    )
+    this.#limitResponse = limitResponse ?? 'retry'
+    this.#onError = onError ?? report
     this.#unsubscribe = this.store.subscribe(
       (event) => this.#deliver(event),
       () => this.#resync(),
     )
   }
 
-  /** Number of open sessions. */
+  /** Number of open streams. */
   get size(): number {
-    return this.#all.size
+    return this.#members.all.size
   }
 
   /** True once {@link Hub.shutdown} was called: new streams are told to come back later. */
@@ -145,22 +164,56 @@ export class Hub<M extends EventMap = EventMap> {
   }
 
   /**
-   * Publishes an event: the store assigns its id, and every matching session receives the same
+   * Publishes an event: the store assigns its id, and every matching stream receives the same
    * encoded bytes. Resolves with the id once the store has it.
    *
-   * @throws TypeError naming the field for an invalid event name or data, synchronously, before
-   *   anything reaches the store; RangeError when the data is over `maxEventBytes`.
+   * Never throws, and never crashes the process when nobody awaits it: an invalid event name or
+   * data (TypeError naming the field), data over `maxEventBytes` (RangeError) or a store failure
+   * rejects the returned promise and is also reported to the hub's `onError`.
+   *
    * @example
    * ```ts
    * await hub.publish('tick', { n: 1 }, { topic: 'clock' })
    * await hub.publish({ event: 'notice', data: 'hi' }, { key: userId })
+   * setInterval(() => hub.publish('tick', { n: Date.now() }), 1000) // fire and forget is safe
    * ```
    */
   publish(...args: PublishArgs<M>): Promise<string> {
-    const [first, second, third] = args as [string | SseMessage, unknown, Target?]
+    let stored: Promise<string>
+    try {
+      const input = this.#input(args as [string | SseMessage, unknown, Target?])
+      stored = Promise.resolve(this.store.append(input)).then((event) => event.id)
+    } catch (error) {
+      stored = Promise.reject(error)
+    }
+    // Handled here, so a publish nobody awaits never becomes an unhandled rejection; a caller
+    // that awaits still gets the rejection.
+    stored.catch((error: unknown) => this.#onError(error))
+    return stored
+  }
+
+  /**
+   * Ends every open stream of this hub (after an optional farewell event) and refuses new ones
+   * with a `retry:` and `Retry-After` so clients come back later, not never. Connections that
+   * have not flushed within `grace` are dropped, so `server.close()` can complete (C18). To end
+   * streams opened without a hub too, use `closeStreams({ server })`.
+   */
+  async shutdown(options: ShutdownOptions<M> = {}): Promise<void> {
+    this.#closing = true
+    await endStreams(
+      [...this.#members.all].map((member) => member.stream),
+      options as ShutdownOptions,
+    )
+    this.#unsubscribe()
+  }
+
+  #input([first, second, third]: [string | SseMessage, unknown, Target?]): EventInput {
     const named = typeof first === 'string'
     const message = (named ? { event: first, data: second } : first) as SseMessage
     const target = (named ? third : second) as Target | undefined
+    if (message === null || typeof message !== 'object') {
+      throw new TypeError(`Invalid SSE event: expected an event name or a message object`)
+    }
     if (message.id !== undefined) {
       throw new TypeError('Invalid SSE field "id": the store assigns the ids of published events')
     }
@@ -173,96 +226,26 @@ export class Hub<M extends EventMap = EventMap> {
     const event = checkEventName(message.event)
     const data = serializeData(
       message.data ?? '',
-      this.defaults.serialize ?? sessionDefaults.serialize,
+      this.#defaults.serialize ?? streamDefaults.serialize,
     )
     this.#checkSize(data)
     const topic = checkTarget('topic', target?.topic)
     const key = checkTarget('key', target?.key)
-    return Promise.resolve(this.store.append({ topic, key, event, data })).then(
-      (stored) => stored.id,
-    )
+    return { topic, key, event, data }
   }
 
-  /**
-   * Ends every open stream (after an optional farewell event) and refuses new ones with a
-   * `retry:` and `Retry-After` so clients come back later, not never. Connections that have not
-   * flushed within `grace` are dropped, so `server.close()` can complete (C18).
-   */
-  async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    this.#closing = true
-    await closeSessions(
-      [...this.#all].map((member) => member.session),
-      options,
-    )
-    this.#unsubscribe()
-  }
-
-  /**
-   * Whether one more stream with this membership fits the hub's limits.
-   * @internal
-   */
-  admits(membership: Membership): boolean {
-    if (this.#all.size >= this.#maxStreams) return false
-    const limitKey = membership.limitKey ?? membership.key
-    return limitKey === undefined || (this.#perLimitKey.get(limitKey) ?? 0) < this.#maxStreamsPerKey
-  }
-
-  /**
-   * Adds a session. With `resuming`, live events wait in a queue until {@link Hub.catchUp} has
-   * sent the replay, so the switch from replay to live has no gap and no duplicate (C20).
-   * @internal
-   */
-  join(session: SseSession, membership: Membership, resuming: boolean): Member {
+  #join(stream: SseStream, membership: Membership): Member {
     const member: Member = {
-      session,
+      stream,
       topics: new Set(membership.topics),
       key: membership.key,
-      limitKey: membership.limitKey ?? membership.key,
-      pending: resuming ? [] : undefined,
+      clientId: membership.clientId ?? membership.key,
+      pending: [],
       floor: undefined,
     }
-    this.#all.add(member)
-    for (const topic of member.topics) addTo(this.#byTopic, topic, member)
-    if (member.key !== undefined) addTo(this.#byKey, member.key, member)
-    if (member.limitKey !== undefined) {
-      this.#perLimitKey.set(member.limitKey, (this.#perLimitKey.get(member.limitKey) ?? 0) + 1)
-    }
-    session.onClose(() => this.#leave(member))
+    this.#members.add(member)
+    streamInternals.onClose(stream, () => this.#members.remove(member))
     return member
-  }
-
-  /**
-   * Sends the replayed events, then whatever went live meanwhile, then switches to live.
-   * Waits for the client to drain between writes, so a large replay never floods memory.
-   * @internal
-   */
-  async catchUp(member: Member, replayed: readonly StoredEvent[]): Promise<void> {
-    const { session } = member
-    let floor: string | undefined
-    const send = async (event: StoredEvent) => {
-      if (floor !== undefined && this.store.compare(event.id, floor) <= 0) return
-      floor = event.id
-      if (matches(member, event) && !session.write(this.#frame(event))) await session.drain()
-    }
-    for (const event of replayed) {
-      if (session.closed) return
-      await send(event)
-    }
-    while (member.pending && member.pending.length > 0) {
-      const batch = member.pending
-      member.pending = []
-      for (const event of batch) {
-        if (session.closed) return
-        await send(event)
-      }
-    }
-    member.pending = undefined
-    member.floor = floor
-  }
-
-  /** Reports a store failure. @internal */
-  reportError(error: unknown): void {
-    this.#onError(error)
   }
 
   #checkSize(data: string): void {
@@ -285,18 +268,15 @@ export class Hub<M extends EventMap = EventMap> {
   }
 
   #deliver(event: StoredEvent): void {
-    const targets =
-      event.topic !== undefined
-        ? this.#byTopic.get(event.topic)
-        : event.key !== undefined
-          ? this.#byKey.get(event.key)
-          : this.#all
+    const targets = this.#members.candidates(event)
     if (!targets || targets.size === 0) return
     let frame: Bytes | undefined
     for (const member of targets) {
       if (event.key !== undefined && member.key !== event.key) continue
       if (member.pending) {
-        if (member.pending.push(event) > MAX_PENDING) member.session.close('slow-consumer')
+        if (member.pending.push(event) > MAX_PENDING) {
+          streamInternals.end(member.stream, 'slow-consumer')
+        }
         continue
       }
       if (member.floor !== undefined) {
@@ -304,61 +284,19 @@ export class Hub<M extends EventMap = EventMap> {
         member.floor = undefined
       }
       frame ??= this.#frame(event)
-      member.session.write(frame)
+      streamInternals.write(member.stream, frame)
     }
   }
 
   /** The live feed skipped events: every stream ends and resumes from the store. */
   #resync(): void {
-    for (const member of [...this.#all]) member.session.close('resync')
-  }
-
-  #leave(member: Member): void {
-    this.#all.delete(member)
-    for (const topic of member.topics) removeFrom(this.#byTopic, topic, member)
-    if (member.key !== undefined) removeFrom(this.#byKey, member.key, member)
-    if (member.limitKey !== undefined) {
-      const left = (this.#perLimitKey.get(member.limitKey) ?? 1) - 1
-      if (left === 0) this.#perLimitKey.delete(member.limitKey)
-      else this.#perLimitKey.set(member.limitKey, left)
-    }
+    for (const member of [...this.#members.all]) streamInternals.end(member.stream, 'resync')
   }
 }
-
-/**
- * Whether an event published with a target reaches a stream with this membership: events without
- * a topic reach every stream, events with a key only streams opened with that key. The one place
- * this rule lives; adapters that deliver hub events their own way (NestJS Observables) use it.
- */
-export function eventMatches(
-  membership: { topics?: ReadonlySet<string> | readonly string[]; key?: string },
-  event: Pick<StoredEvent, 'topic' | 'key'>,
-): boolean {
-  if (event.topic !== undefined) {
-    const topics = membership.topics
-    if (!topics) return false
-    const has = 'has' in topics ? topics.has(event.topic) : topics.includes(event.topic)
-    if (!has) return false
-  }
-  return event.key === undefined || event.key === membership.key
-}
-
-const matches = eventMatches
 
 function checkTarget(field: 'topic' | 'key', value: unknown): string | undefined {
   if (value === undefined || typeof value === 'string') return value
   throw new TypeError(`Invalid publish target "${field}": expected a string, got ${typeof value}`)
-}
-
-function addTo(index: Map<string, Set<Member>>, name: string, member: Member): void {
-  const set = index.get(name)
-  if (set) set.add(member)
-  else index.set(name, new Set([member]))
-}
-
-function removeFrom(index: Map<string, Set<Member>>, name: string, member: Member): void {
-  const set = index.get(name)
-  if (set?.delete(member) && set.size === 0) index.delete(name)
 }
 
 /**
@@ -366,11 +304,13 @@ function removeFrom(index: Map<string, Set<Member>>, name: string, member: Membe
  *
  * @example
  * ```ts
+ * import { createServer } from 'node:http'
+ * import { createHub, MemoryStore } from '@sse/core'
+ * import { openNodeStream } from '@sse/core/node'
+ *
  * type Events = { tick: { n: number } }
- * const hub = createHub<Events>({ store: new MemoryStore({ maxEvents: 1000 }), heartbeat: 15_000 })
- * http.createServer(async (req, res) => {
- *   await openNodeStream(req, res, { hub, topics: ['clock'] })
- * })
+ * const hub = createHub<Events>({ store: new MemoryStore({ maxEvents: 1000 }) })
+ * createServer((req, res) => openNodeStream(req, res, { hub, topics: ['clock'] })).listen(3000)
  * setInterval(() => hub.publish('tick', { n: Date.now() }, { topic: 'clock' }), 1000)
  * ```
  */

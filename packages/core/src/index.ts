@@ -1,51 +1,20 @@
 /**
- * `@sse/core`: everything Server-Sent Events means, once. Runtime-neutral: no `node:` imports.
- * Connections live in `@sse/core/node` (node:http, node:http2) and `@sse/core/web` (Fetch).
+ * `@sse/core`: everything Server-Sent Events means, once. This entry is what applications use:
+ * the hub, stores, the stream type, encoders, shutdown and types. Streams are opened by a
+ * connection, `@sse/core/node` (node:http, node:http2) or `@sse/core/web` (Fetch), or by a
+ * framework adapter. Runtime-neutral: no `node:` imports.
  * @module
  */
-export { type Bytes, toBytes } from './bytes'
-export { type Cursor, MAX_CURSOR_LENGTH, readCursor } from './cursor'
-export {
-  checkEventName,
-  checkId,
-  checkRetry,
-  type EncodeOptions,
-  type EventFields,
-  encodeComment,
-  encodeEvent,
-  serializeData,
-} from './encoder'
-export { HISTORY_LOST_EVENT, HTTP2_FORBIDDEN_HEADERS, REPLAY_HEADER, streamHeaders } from './head'
-export {
-  createHub,
-  eventMatches,
-  Hub,
-  type HubOptions,
-  type Membership,
-  type PublishArgs,
-  type Target,
-} from './hub'
+export { type EncodeOptions, type EventFields, encodeComment, encodeEvent } from './encoder'
+export { CURSOR_EVENT, HISTORY_LOST_EVENT, REPLAY_HEADER } from './head'
+export type { HeadersInput } from './headers'
+export { createHub, Hub, type HubOptions, type PublishArgs, type Target } from './hub'
+export type { Membership } from './members'
 export { MemoryStore, type MemoryStoreOptions } from './memory-store'
-export {
-  type Connection,
-  type HeaderPairs,
-  type HeadersInput,
-  type HeaderValue,
-  headerPairs,
-  type OpenOptions,
-  openSession,
-  resolveOptions,
-} from './open'
+export type { OpenOptions } from './open'
+export type { StreamOptions } from './options'
 export type { PipeOptions, PipeSource } from './pipe'
-export {
-  type CloseReason,
-  type ResolvedSessionOptions,
-  type SendArgs,
-  type SessionOptions,
-  type Sink,
-  SseSession,
-  sessionDefaults,
-} from './session'
-export { closeSessions, type ShutdownOptions } from './shutdown'
+export { type CloseStreamsOptions, closeStreams, type ShutdownOptions } from './shutdown'
 export type { EventInput, EventStore, ReplayResult, StoredEvent } from './store'
+export { type CloseReason, type SendArgs, SseStream } from './stream'
 export type { EventMap, MessageFields, Serializer, SseMessage } from './types'

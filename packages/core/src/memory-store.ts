@@ -94,6 +94,10 @@ export class MemoryStore implements EventStore {
     return { events: this.#slice(this.#head + (seq - first + 1)), lost: false }
   }
 
+  head(): string {
+    return `${this.#prefix}-${this.#seq}`
+  }
+
   subscribe(listener: (event: StoredEvent) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
@@ -111,7 +115,8 @@ export class MemoryStore implements EventStore {
     const at = id.lastIndexOf('-')
     if (at !== this.#prefix.length || !id.startsWith(this.#prefix)) return undefined
     const digits = id.slice(at + 1)
-    if (!/^[1-9][0-9]{0,15}$/.test(digits)) return undefined
+    // 0 is the head of a store that has no event yet.
+    if (!/^(?:0|[1-9][0-9]{0,15})$/.test(digits)) return undefined
     return Number(digits)
   }
 

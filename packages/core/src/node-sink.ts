@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer'
 import { ServerResponse as NodeServerResponse, type ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import type { Socket } from 'node:net'
-import type { Sink } from './session'
+import type { Sink } from './connection'
 
 // node:http2's constants.NGHTTP2_CANCEL.
 const NGHTTP2_CANCEL = 0x8
@@ -127,9 +127,15 @@ export function http1Sink(res: ServerResponse): Http1Sink {
     if (!socket || socket.destroyed) return
     const [only] = parts
     // A lone frame needs no copy: a broadcast's shared framing serves every socket as it is.
-    if (parts.length > 1) socket.write(joinFrames(parts, bytes, chunked))
-    else if (typeof only === 'string') socket.write(chunked ? frameText(only) : only)
-    else socket.write(chunked ? frameBytes(only!) : only!)
+    const ok =
+      parts.length > 1
+        ? socket.write(joinFrames(parts, bytes, chunked))
+        : typeof only === 'string'
+          ? socket.write(chunked ? frameText(only) : only)
+          : socket.write(chunked ? frameBytes(only!) : only!)
+    // A write() that reported backpressure may have counted only our own queue: the socket took
+    // it all, so it will emit no 'drain', and whoever waits for one must hear it now.
+    if (ok) drainListener?.()
   }
 
   const direct = (): Socket | undefined => {

@@ -5,10 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2'
+import type { Connection } from './connection'
 import { HTTP2_FORBIDDEN_HEADERS } from './head'
 import { http1Sink, http2Sink } from './node-sink'
-import { type Connection, type OpenOptions, openSession } from './open'
-import type { SseSession } from './session'
+import { type OpenOptions, openStream } from './open'
+import type { SseStream } from './stream'
 import type { EventMap } from './types'
 
 /** A request from node:http or node:http2's compatibility API. */
@@ -41,9 +42,10 @@ function holdSessionOpen(req: Http2ServerRequest, res: NodeResponse): void {
 }
 
 /**
- * Wraps a Node request and response as a {@link Connection}. Sets the socket timeout to 0 and
- * turns off Nagle's algorithm for the stream (C18), keeps headers already set on the response
- * (C05), and removes HTTP/1-only headers on HTTP/2 (C04).
+ * Wraps a Node request and response as a `Connection` (the adapter kit, `@sse/core/adapter`),
+ * for adapters that open streams with `openStream`. Sets the socket timeout to 0 and turns off
+ * Nagle's algorithm for the stream (C18), keeps headers already set on the response (C05), and
+ * removes HTTP/1-only headers on HTTP/2 (C04).
  */
 export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection {
   const http2 = req.httpVersionMajor >= 2
@@ -54,6 +56,8 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
     lastEventIdHeader: req.headers['last-event-id'],
     url: req.url,
     method: req.method,
+    // Whoever accepted the socket, so that closeStreams({ server }) finds this stream.
+    server: (req.socket as { server?: object } | undefined)?.server,
     writeHead(status, headers, extra = []) {
       const out = res as ServerResponse
       for (const [name, value] of extra) out.setHeader(name, value)
@@ -61,7 +65,7 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       if (http2) for (const name of HTTP2_FORBIDDEN_HEADERS) out.removeHeader(name)
       out.writeHead(status)
     },
-    attach(session: SseSession, options) {
+    attach(events, options) {
       if (options.coalesce) h1?.coalesce()
       // A long-lived stream must not be cut by the server's idle timeout, and each event
       // should leave at once rather than wait for more bytes.
@@ -71,8 +75,8 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       if (http2) holdSessionOpen(req as Http2ServerRequest, res)
       else (req as IncomingMessage).socket?.setNoDelay?.(true)
       // 'close' on the response fires once, both when the client leaves and after our end().
-      res.once('close', () => session.handleClose())
-      const drained = () => session.handleDrain()
+      res.once('close', () => events.closed())
+      const drained = () => events.drained()
       res.on('drain', drained)
       // Once frames bypass the response, only the socket says when it has drained.
       const stopHearing = h1?.onSocketDrain(drained)
@@ -85,7 +89,7 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       const gone = http2
         ? (res as Http2ServerResponse).stream.destroyed
         : (res as ServerResponse).destroyed || req.socket?.destroyed === true
-      if (gone) session.handleClose()
+      if (gone) events.closed()
     },
   }
 }
@@ -101,9 +105,9 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
  * import { openNodeStream } from '@sse/core/node'
  *
  * createServer(async (req, res) => {
- *   const session = await openNodeStream(req, res, { heartbeat: 15_000 })
- *   const timer = setInterval(() => session.send('tick', { at: Date.now() }), 1000)
- *   session.signal.addEventListener('abort', () => clearInterval(timer))
+ *   const stream = await openNodeStream(req, res, { heartbeat: 15_000 })
+ *   const timer = setInterval(() => stream.send('tick', { at: Date.now() }), 1000)
+ *   stream.signal.addEventListener('abort', () => clearInterval(timer))
  * }).listen(3000)
  * ```
  */
@@ -111,9 +115,9 @@ export function openNodeStream<M extends EventMap = EventMap>(
   req: NodeRequest,
   res: NodeResponse,
   options?: OpenOptions<M>,
-): Promise<SseSession<M>> {
-  return openSession<M>(nodeConnection(req, res), options)
+): Promise<SseStream<M>> {
+  return openStream<M>(nodeConnection(req, res), options)
 }
 
 export type { OpenOptions } from './open'
-export type { SseSession } from './session'
+export type { SseStream } from './stream'

@@ -1,28 +1,32 @@
-import type { SseSession } from './session'
+import { type SseStream, streamInternals } from './stream'
 import type { EventMap, SseMessage } from './types'
 
 /** A producer that `pipe()` can drain: an async iterable (async generator, Node stream) or a ReadableStream. */
 export type PipeSource<T> = AsyncIterable<T> | ReadableStream<T>
 
-/** Options of {@link SseSession.pipe}. */
-export interface PipeOptions<T> {
+/** Options of {@link SseStream.pipe}, typed by the stream's event map `M`. */
+export interface PipeOptions<T, M extends EventMap = EventMap> {
   /**
-   * Turns each item into a message. Without it, strings are sent as unnamed events' data and
-   * other items are sent as messages (`{ event, data, id }`). Items are checked at run time by
-   * the encoder, not against the session's event map: a typed map here would make
-   * `SseSession<Events>` unassignable to `SseSession` (callback parameters are checked strictly).
+   * Turns each item into a message of the stream's event map, or a string (the data of an
+   * unnamed event). Without it, strings are sent as unnamed events' data and other items as
+   * messages (`{ event, data, id }`).
    */
-  map?: (item: T) => SseMessage | string
+  map?: (item: T) => SseMessage<M> | string
   /**
    * Closes the stream when the source ends.
    * @default true
    */
   close?: boolean
   /**
-   * Called when the source fails, before the stream ends: return a message to tell the client
-   * (for example `{ event: 'stream-error', data: '...' }`). `pipe()` still rejects with the error.
+   * When the source fails: the last message to send before the stream ends (for example
+   * `{ event: 'stream-error', data: '...' }`), or undefined to send none.
    */
-  onError?: (error: unknown) => SseMessage | undefined
+  errorMessage?: (error: unknown) => SseMessage<M> | undefined
+  /**
+   * Hears the source's failure (the stream then ends with reason `'error'`; `pipe()` resolves).
+   * @default logs with console.error
+   */
+  onError?: (error: unknown) => void
 }
 
 const STOPPED = Symbol('stopped')
@@ -42,19 +46,23 @@ function iteratorOf<T>(source: PipeSource<T>): AsyncIterator<T> {
   return (source as AsyncIterable<T>)[Symbol.asyncIterator]()
 }
 
-/** Runs `session.pipe()`. */
+function logPipeError(error: unknown): void {
+  console.error('[@sse/core] the source piped into a stream failed:', error)
+}
+
+/** Runs `stream.pipe()`. */
 export async function pipeInto<T, M extends EventMap>(
-  session: SseSession<M>,
+  stream: SseStream<M>,
   source: PipeSource<T>,
-  options: PipeOptions<T> = {},
+  options: PipeOptions<T, M> = {},
 ): Promise<void> {
-  if (session.closed) return
+  if (stream.closed) return
   const iterator = iteratorOf(source)
   let stop!: () => void
   const stopped = new Promise<typeof STOPPED>((resolve) => {
     stop = () => resolve(STOPPED)
   })
-  session.signal.addEventListener('abort', stop, { once: true })
+  stream.signal.addEventListener('abort', stop, { once: true })
   let finished = false
   try {
     for (;;) {
@@ -70,18 +78,24 @@ export async function pipeInto<T, M extends EventMap>(
       const item = options.map ? options.map(next.value) : next.value
       const sent =
         typeof item === 'string'
-          ? session.send({ data: item } as SseMessage<M>)
-          : session.send(item as SseMessage<M>)
-      if (!sent) await session.drain()
+          ? stream.send({ data: item } as SseMessage<M>)
+          : stream.send(item as SseMessage<M>)
+      if (!sent) await stream.drain()
     }
-    if (options.close !== false) session.close()
+    if (options.close !== false) stream.close()
   } catch (error) {
-    const last = options.onError?.(error)
-    if (last) session.send(last as SseMessage<M>)
-    session.close('error')
-    throw error
+    // Fire-and-forget pipes are common (`stream.pipe(source)` in a handler): a failure is told
+    // to onError and the client, never thrown at a caller that may not be listening.
+    try {
+      const last = options.errorMessage?.(error)
+      if (last) stream.send(last)
+    } catch (failure) {
+      ;(options.onError ?? logPipeError)(failure)
+    }
+    ;(options.onError ?? logPipeError)(error)
+    streamInternals.end(stream as unknown as SseStream, 'error')
   } finally {
-    session.signal.removeEventListener('abort', stop)
+    stream.signal.removeEventListener('abort', stop)
     if (!finished) {
       // Stop the producer without waiting: a generator parked on its own await would hold us.
       Promise.resolve()

@@ -38,6 +38,13 @@ export interface EventStore {
   /** The retained events strictly after `after`; `undefined` stands for an unusable cursor. */
   replay(after: string | undefined): ReplayResult | Promise<ReplayResult>
   /**
+   * The cursor of a client that has seen everything so far: every event after it is delivered
+   * by `subscribe`'s feed from now on, and `replay` of it returns them (not lost). A new
+   * stream's first frame carries it (C34), so a client cut before its first event resumes from
+   * there. For an empty store, a cursor before its first event.
+   */
+  head(): string | Promise<string>
+  /**
    * Calls `listener` for every appended event, in id order, including events appended by other
    * processes sharing the store. Returns the function that unsubscribes.
    *

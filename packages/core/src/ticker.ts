@@ -1,8 +1,3 @@
-/** Something that wants to be looked at periodically (a session's heartbeat and lifetime). */
-export interface Tickable {
-  onTick(now: number): void
-}
-
 const MIN_RESOLUTION = 5
 const MAX_RESOLUTION = 1000
 
@@ -16,20 +11,26 @@ export function resolutionFor(intervalMs: number): number {
  * at the finest resolution any member asked for and sweeps all members. A sweep over 10,000
  * sessions costs well under a millisecond, far less than 10,000 separate timers.
  */
-export class Ticker {
-  #members = new Set<Tickable>()
+export class Ticker<T> {
+  readonly #tick: (member: T, now: number) => void
+  #members = new Set<T>()
   #resolutions = new Map<number, number>()
   #period = 0
   #timer: ReturnType<typeof setInterval> | undefined
 
-  add(member: Tickable, resolution: number): void {
+  /** @param tick - looks at one member (a stream's heartbeat and lifetime) */
+  constructor(tick: (member: T, now: number) => void) {
+    this.#tick = tick
+  }
+
+  add(member: T, resolution: number): void {
     if (this.#members.has(member)) return
     this.#members.add(member)
     this.#resolutions.set(resolution, (this.#resolutions.get(resolution) ?? 0) + 1)
     this.#reschedule()
   }
 
-  delete(member: Tickable, resolution: number): void {
+  delete(member: T, resolution: number): void {
     if (!this.#members.delete(member)) return
     const count = (this.#resolutions.get(resolution) ?? 1) - 1
     if (count === 0) this.#resolutions.delete(resolution)
@@ -57,9 +58,6 @@ export class Ticker {
 
   #sweep(): void {
     const now = Date.now()
-    for (const member of this.#members) member.onTick(now)
+    for (const member of this.#members) this.#tick(member, now)
   }
 }
-
-/** The process-wide ticker. */
-export const ticker = new Ticker()

@@ -1,13 +1,21 @@
 /**
- * The events an application declares, by name, with the type of each event's data.
- * Use it as the generic of sessions and hubs so `send('tick', { n: 1 })` is checked.
+ * The events an application declares, by name, with the type of each event's data. Use it as
+ * the generic of streams and hubs so `send('tick', { n: 1 })` is checked. A `type` or an
+ * `interface` both work; an event whose data type allows `undefined` can be sent without data.
  *
  * @example
  * ```ts
- * type Events = { tick: { n: number }; notice: string }
+ * interface Events {
+ *   tick: { n: number }
+ *   notice: string
+ *   ping: undefined
+ * }
  * ```
  */
-export type EventMap = Record<string, unknown>
+// `any`, not `unknown`: an interface has no implicit index signature, so it is assignable to
+// `Record<string, any>` but not to `Record<string, unknown>` (TS2344).
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type EventMap = Record<string, any>
 
 /** Fields shared by every message, whatever its event name. */
 export interface MessageFields {

@@ -4,8 +4,10 @@
  * @module
  */
 import { toBytes } from './bytes'
-import { type Connection, type OpenOptions, openSession } from './open'
-import type { Sink, SseSession } from './session'
+import type { Connection, ConnectionEvents, Sink } from './connection'
+import { streamHeaders } from './head'
+import { type OpenOptions, openStream } from './open'
+import type { SseStream } from './stream'
 import type { EventMap } from './types'
 
 /** Options of {@link openWebStream}. */
@@ -17,15 +19,17 @@ export interface WebStreamOptions<M extends EventMap = EventMap> extends OpenOpt
   highWaterMark?: number
 }
 
-/** A stream opened by {@link openWebStream}: return `response` from the handler, write to `session`. */
-export interface WebStream<M extends EventMap = EventMap> {
-  session: SseSession<M>
+/** What {@link openWebStream} gives: return `response` from the handler, write to `stream`. */
+export interface WebStreamResult<M extends EventMap = EventMap> {
+  /** The open stream. */
+  stream: SseStream<M>
+  /** The response to return from the fetch handler. */
   response: Response
 }
 
 /**
  * Opens an event stream as a web `Response` whose body is a pull-based ReadableStream: writes
- * report backpressure from `desiredSize`, and the session closes when the request's signal
+ * report backpressure from `desiredSize`, and the stream closes when the request's signal
  * aborts or the body is cancelled.
  *
  * @example
@@ -34,8 +38,8 @@ export interface WebStream<M extends EventMap = EventMap> {
  *
  * export default {
  *   async fetch(request: Request) {
- *     const { session, response } = await openWebStream(request)
- *     session.send('hello', 'world')
+ *     const { stream, response } = await openWebStream(request)
+ *     stream.send('hello', 'world')
  *     return response
  *   },
  * }
@@ -44,17 +48,17 @@ export interface WebStream<M extends EventMap = EventMap> {
 export async function openWebStream<M extends EventMap = EventMap>(
   request: Request,
   options: WebStreamOptions<M> = {},
-): Promise<WebStream<M>> {
+): Promise<WebStreamResult<M>> {
   const highWaterMark = options.highWaterMark ?? 16 * 1024
-  let session: SseSession | undefined
+  let events: ConnectionEvents | undefined
   let controller!: ReadableStreamDefaultController<Uint8Array>
-  /** No more writes: the session ended, or the client cancelled the body. */
+  /** No more writes: the stream ended, or the client cancelled the body. */
   let done = false
-  /** The session ended; the body closes once the client has read what is queued. */
+  /** The stream ended; the body closes once the client has read what is queued. */
   let ending = false
   const release = () => {
     done = true
-    session?.handleClose()
+    events?.closed()
   }
   // The body is closed only once the client has read everything queued (the queue is empty when
   // desiredSize is back at the high-water mark): until then the connection is not released, so
@@ -73,7 +77,7 @@ export async function openWebStream<M extends EventMap = EventMap>(
       },
       pull: () => {
         if (ending) closeIfRead()
-        else session?.handleDrain()
+        else events?.drained()
       },
       cancel: release,
     },
@@ -117,16 +121,20 @@ export async function openWebStream<M extends EventMap = EventMap>(
       for (const name in sse) headers.set(name, sse[name]!)
       head = { status, headers }
     },
-    attach(s) {
-      session = s
+    attach(attached) {
+      events = attached
       if (request.signal.aborted) release()
       else request.signal.addEventListener('abort', release, { once: true })
     },
   }
-  const opened = await openSession<M>(connection, options)
-  // No head means the client left before the stream opened; nobody will read this response.
-  return { session: opened, response: new Response(head ? body : null, head ?? { status: 204 }) }
+  const stream = await openStream<M>(connection, options)
+  // No head means the client left before the stream opened: nobody reads this response, which
+  // is an ended stream all the same.
+  const response = head
+    ? new Response(body, head)
+    : new Response(null, { status: 200, headers: streamHeaders(true) })
+  return { stream, response }
 }
 
 export type { OpenOptions } from './open'
-export type { SseSession } from './session'
+export type { SseStream } from './stream'

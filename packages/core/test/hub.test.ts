@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createHub, eventMatches, type Hub } from '../src/hub'
+import { createHub, type Hub } from '../src/hub'
+import { eventMatches } from '../src/members'
 import { MemoryStore } from '../src/memory-store'
-import { openSession } from '../src/open'
+import { openStream } from '../src/open'
 import type { EventInput, EventStore, ReplayResult, StoredEvent } from '../src/store'
 import { RecordingClient } from './sink'
 
@@ -12,7 +13,7 @@ async function connect(
   options: { topics?: string[]; key?: string; lastEventId?: string } = {},
 ) {
   const client = new RecordingClient(options.lastEventId)
-  const session = await openSession(client.connection(), { hub, ...options })
+  const session = await openStream(client.connection(), { hub, ...options })
   return { client, session }
 }
 
@@ -46,18 +47,52 @@ describe('Hub', () => {
     expect(notes(bob.client)).toEqual(['all'])
   })
 
-  it('validates synchronously, before anything reaches the store', async () => {
+  it('rejects invalid events before anything reaches the store, never throwing, and reports them', async () => {
     const store = new MemoryStore()
-    const hub = createHub<Events>({ store, maxEventBytes: 100 })
-    expect(() => hub.publish({ event: 'a\nb' as 'note', data: 'x' })).toThrow(/"event"/)
-    expect(() => hub.publish({ data: 'x', id: '1' })).toThrow(/"id"/)
-    expect(() => hub.publish({ data: 'x', retry: 1 })).toThrow(/"retry"/)
-    expect(() => hub.publish({ data: 1n })).toThrow(/"data"/)
-    expect(() => hub.publish('note', 'x'.repeat(101))).toThrow(RangeError)
-    expect(() => hub.publish('note', 'é'.repeat(51))).toThrow(RangeError)
-    expect(() => hub.publish('note', 'x', { topic: 1 as unknown as string })).toThrow(/"topic"/)
+    const onError = vi.fn()
+    const hub = createHub<Events>({ store, maxEventBytes: 100, onError })
+    const calls = [
+      () => hub.publish({ event: 'a\nb' as 'note', data: 'x' }),
+      () => hub.publish({ data: 'x', id: '1' }),
+      () => hub.publish({ data: 'x', retry: 1 }),
+      () => hub.publish({ data: 1n }),
+      () => hub.publish('note', 'x'.repeat(101)),
+      () => hub.publish('note', 'é'.repeat(51)),
+      () => hub.publish('note', 'x', { topic: 1 as unknown as string }),
+    ]
+    const expected = [/"event"/, /"id"/, /"retry"/, /"data"/, RangeError, RangeError, /"topic"/]
+    for (const [i, call] of calls.entries()) {
+      let result: Promise<string> | undefined
+      expect(() => {
+        result = call()
+      }).not.toThrow()
+      await expect(result).rejects.toThrow(expected[i]!)
+    }
+    expect(onError).toHaveBeenCalledTimes(calls.length)
+    expect(onError.mock.calls[0]![0]).toBeInstanceOf(TypeError)
     expect(store.size).toBe(0)
     await expect(hub.publish('note', 'é'.repeat(50))).resolves.toMatch(/-1$/)
+  })
+
+  it('never lets a publish nobody awaits crash the process, and tells onError', async () => {
+    const onError = vi.fn()
+    const store = new MemoryStore()
+    store.append = () => {
+      throw new Error('store down')
+    }
+    const hub = createHub<Events>({ store, onError })
+    const unhandled = vi.fn()
+    process.on('unhandledRejection', unhandled)
+    try {
+      void hub.publish('note', 'fire and forget')
+      void hub.publish({ event: 'a\nb' as 'note', data: 'x' })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unhandled).not.toHaveBeenCalled()
+      expect(onError).toHaveBeenCalledTimes(2)
+      expect(onError.mock.calls[0]![0]).toMatchObject({ message: 'store down' })
+    } finally {
+      process.off('unhandledRejection', unhandled)
+    }
   })
 
   it('removes a session from every index when it closes, and runs cleanup once', async () => {
@@ -104,7 +139,7 @@ describe('Hub', () => {
     for (let n = 0; n < 200; n++) await hub.publish('note', 'x'.repeat(1000))
     const client = new RecordingClient(first)
     client.paused = true
-    const opened = openSession(client.connection(), { hub })
+    const opened = openStream(client.connection(), { hub })
     await opened
     await flush()
     const before = client.ids.length
@@ -133,6 +168,7 @@ describe('Hub', () => {
         return stored
       },
       replay: (after): ReplayResult => inner.replay(after),
+      head: () => inner.head(),
       subscribe: (l) => {
         listener = l
         return () => {}
@@ -153,7 +189,7 @@ describe('Hub', () => {
   })
 
   it('refuses streams during shutdown with a retry, and ends open ones after a farewell', async () => {
-    const hub = createHub<Events>({ retry: 2000 })
+    const hub = createHub<Events>({ retry: 2000, retryJitter: 0 })
     const { client, session } = await connect(hub)
     const done = hub.shutdown({ grace: 1000, farewell: { event: 'note', data: 'bye' } })
     expect(session.closeReason).toBe('shutdown')
@@ -186,7 +222,7 @@ describe('Hub', () => {
     store.replay = () => {
       throw new Error('store down')
     }
-    const hub = createHub<Events>({ store, onError })
+    const hub = createHub<Events>({ store, onError, retryJitter: 0 })
     const { client, session } = await connect(hub, { lastEventId: 'x-1' })
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'store down' }))
     expect(client.head?.status).toBe(200)
@@ -203,6 +239,7 @@ describe('Hub resync', () => {
     const store: EventStore = {
       append: (input) => inner.append(input),
       replay: (after) => inner.replay(after),
+      head: () => inner.head(),
       subscribe: (listener, onGap) => {
         gap = onGap
         return inner.subscribe(listener)
@@ -231,7 +268,7 @@ describe('eventMatches', () => {
 
 describe('Hub limits', () => {
   it('refuses streams over the global cap with a retry, and admits again once one leaves', async () => {
-    const hub = createHub<Events>({ maxStreams: 2, retry: 4000 })
+    const hub = createHub<Events>({ maxStreams: 2, retry: 4000, retryJitter: 0 })
     const a = await connect(hub)
     await connect(hub)
     const over = await connect(hub)
@@ -243,12 +280,12 @@ describe('Hub limits', () => {
     expect((await connect(hub)).session.closed).toBe(false)
   })
 
-  it('caps streams per limit key (else per key), and answers 429 when asked to', async () => {
-    const hub = createHub<Events>({ maxStreamsPerKey: 1, limitStatus: 429 })
+  it('caps streams per clientId (else per key), and answers 429 when asked to', async () => {
+    const hub = createHub<Events>({ maxStreamsPerClient: 1, limitResponse: 429, retryJitter: 0 })
     const first = new RecordingClient()
-    await openSession(first.connection(), { hub, key: 'alice', limitKey: '10.0.0.1' })
+    await openStream(first.connection(), { hub, key: 'alice', clientId: '10.0.0.1' })
     const second = new RecordingClient()
-    const refused = await openSession(second.connection(), { hub, limitKey: '10.0.0.1' })
+    const refused = await openStream(second.connection(), { hub, clientId: '10.0.0.1' })
     expect(refused.closeReason).toBe('limit')
     expect(second.head?.status).toBe(429)
     expect(second.head?.headers['Retry-After']).toBe('3')

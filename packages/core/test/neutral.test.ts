@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 
 const src = new URL('../src/', import.meta.url)
+// An import statement, not a usage example in a doc comment.
+const NODE_IMPORT = /^import .* from 'node:/m
 
 /** The files the main entry reaches through its relative imports. */
 function reachable(file: string, seen = new Set<string>()): Set<string> {
@@ -12,16 +14,16 @@ function reachable(file: string, seen = new Set<string>()): Set<string> {
   return seen
 }
 
-describe('the main entry', () => {
+describe.each(['index.ts', 'adapter.ts'])('the entry %s', (entry) => {
   it('is runtime-neutral: nothing it imports uses a node: module', () => {
-    const files = reachable('index.ts')
+    const files = reachable(entry)
     expect(files.size).toBeGreaterThan(5)
     for (const file of files) {
-      expect(readFileSync(new URL(file, src), 'utf8'), file).not.toMatch(/from 'node:/)
+      expect(readFileSync(new URL(file, src), 'utf8'), file).not.toMatch(NODE_IMPORT)
     }
     // The node: imports live only in the node:http connection.
     const withNode = readdirSync(src).filter((f) =>
-      /from 'node:/.test(readFileSync(new URL(f, src), 'utf8')),
+      NODE_IMPORT.test(readFileSync(new URL(f, src), 'utf8')),
     )
     expect(withNode.sort()).toEqual(['node-sink.ts', 'node.ts'])
   })

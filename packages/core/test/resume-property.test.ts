@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createHub, type Hub } from '../src/hub'
 import { MemoryStore } from '../src/memory-store'
-import { openSession } from '../src/open'
-import type { SseSession } from '../src/session'
+import { openStream } from '../src/open'
+import type { SseStream } from '../src/stream'
 import { RecordingClient } from './sink'
 
 const CLIENTS = 8
@@ -44,7 +44,7 @@ interface Model {
   topics: string[]
   received: string[]
   connection: RecordingClient | undefined
-  session: SseSession | undefined
+  session: SseStream | undefined
   /** Ids this client must end up with: everything for its topics since it first connected. */
   expected: string[]
 }
@@ -57,7 +57,7 @@ async function connect(hub: Hub, model: Model, paused = false): Promise<void> {
   // A small window, so paused clients make the replay wait for drain.
   connection.highWaterMark = 512
   model.connection = connection
-  model.session = await openSession(connection.connection(), { hub, topics: model.topics })
+  model.session = await openStream(connection.connection(), { hub, topics: model.topics })
 }
 
 function harvest(model: Model): void {

@@ -1,9 +1,8 @@
 import type { Bytes } from '../src/bytes'
-import type { Connection } from '../src/open'
-import type { Sink, SseSession } from '../src/session'
+import type { Connection, ConnectionEvents, Sink } from '../src/connection'
 
 /**
- * An in-process client for unit tests of session and hub logic: it records every chunk and
+ * An in-process client for unit tests of stream and hub logic: it records every chunk and
  * can play a slow reader. Over-the-wire behaviour is covered by the conformance suite.
  */
 export class RecordingClient implements Sink {
@@ -17,7 +16,7 @@ export class RecordingClient implements Sink {
   queued = 0
   paused = false
   highWaterMark = 16 * 1024
-  session: SseSession | undefined
+  events: ConnectionEvents | undefined
   readonly #decoder = new TextDecoder()
 
   constructor(
@@ -38,24 +37,24 @@ export class RecordingClient implements Sink {
 
   end(): void {
     this.ended = true
-    queueMicrotask(() => this.session?.handleClose())
+    queueMicrotask(() => this.events?.closed())
   }
 
   destroy(): void {
     this.destroyed = true
-    queueMicrotask(() => this.session?.handleClose())
+    queueMicrotask(() => this.events?.closed())
   }
 
   /** The client reads everything queued. */
   resume(): void {
     this.paused = false
     this.queued = 0
-    this.session?.handleDrain()
+    this.events?.drained()
   }
 
   /** The client goes away. */
   leave(): void {
-    this.session?.handleClose()
+    this.events?.closed()
   }
 
   get text(): string {
@@ -76,8 +75,8 @@ export class RecordingClient implements Sink {
       writeHead: (status, headers) => {
         this.head = { status, headers }
       },
-      attach: (session) => {
-        this.session = session
+      attach: (events) => {
+        this.events = events
       },
     }
   }

@@ -1,14 +1,15 @@
 /**
  * `@sse/express`: Server-Sent Events for Express 4 and 5, as a middleware that gives the route
- * a typed `res.sse` session. Every SSE rule lives in `@sse/core`; this only maps it onto Express.
+ * a typed `res.sse` stream. Every SSE rule lives in `@sse/core`; this only maps it onto Express.
  * @module
  */
-import type { EventMap, OpenOptions, SseSession } from '@sse/core'
+import type { EventMap, OpenOptions, SseStream } from '@sse/core'
+import { failStream } from '@sse/core/adapter'
 import { openNodeStream } from '@sse/core/node'
 import type { Request, RequestHandler, Response } from 'express'
 
-/** What `res.locals` holds after {@link sse}: the session, also reachable as `res.sse`. */
-export type SseLocals<M extends EventMap = EventMap> = { sse: SseSession<M> }
+/** What `res.locals` holds after {@link sse}: the stream, also reachable as `res.sse`. */
+export type SseLocals<M extends EventMap = EventMap> = { sse: SseStream<M> }
 
 /** A request in a route behind {@link sse}. */
 export type SseRequest<M extends EventMap = EventMap> = Request<
@@ -19,7 +20,7 @@ export type SseRequest<M extends EventMap = EventMap> = Request<
   SseLocals<M>
 >
 
-/** A response in a route behind {@link sse}: `res.sse` is the open session, typed by `M`. */
+/** A response in a route behind {@link sse}: `res.sse` is the open stream, typed by `M`. */
 export type SseResponse<M extends EventMap = EventMap> = Response<unknown, SseLocals<M>>
 
 /** A route handler behind {@link sse}; annotate a handler defined apart from its route with it. */
@@ -38,7 +39,7 @@ declare global {
        * The event stream opened by `sse()` from `@sse/express`, typed by its event map in the
        * handlers that follow it; in other handlers it may be undefined.
        */
-      sse: this extends { locals: { sse: infer S } } ? S : SseSession | undefined
+      sse: this extends { locals: { sse: infer S } } ? S : SseStream | undefined
     }
   }
 }
@@ -65,7 +66,7 @@ function logError(error: unknown): void {
 }
 
 /**
- * Opens an event stream and puts its session on `res.sse` (and `res.locals.sse`). Refuse the
+ * Opens an event stream and puts it on `res.sse` (and `res.locals.sse`). Refuse the
  * stream in an earlier middleware (auth, rate limit) with any status; errors before the stream
  * opens go to `next(err)`. Headers set by earlier middleware (CORS...) are kept.
  *
@@ -73,6 +74,9 @@ function logError(error: unknown): void {
  * that does not call `next()`): a handler that fails after that goes through Express's error
  * handling, which closes the connection. Given the handler as second argument, a throw or
  * rejection ends the stream cleanly instead (see `onError`).
+ *
+ * On shutdown, `await closeStreams({ server })` (re-exported here from `@sse/core`) ends every
+ * open stream of the server, with or without a hub, so that `server.close()` completes.
  *
  * @typeParam M - the application's event map, which types `res.sse.send`.
  * @param options - stream options (hub, topics, key, heartbeat...), or a function of the request
@@ -100,7 +104,7 @@ export function sse<M extends EventMap = EventMap>(
   handler?: SseHandler<M>,
 ): SseHandler<M> {
   return (req, res, next) => {
-    let session: SseSession<M> | undefined
+    let stream: SseStream<M> | undefined
     let onError: NonNullable<SseOptions<M>['onError']> = logError
     new Promise<SseOptions<M>>((resolve) => {
       resolve(typeof options === 'function' ? options(req, res) : options)
@@ -110,19 +114,19 @@ export function sse<M extends EventMap = EventMap>(
         return openNodeStream<M>(req, res, resolved)
       })
       .then((opened) => {
-        session = opened
-        ;(res as { sse?: SseSession<M> }).sse = opened
+        stream = opened
+        ;(res as { sse?: SseStream<M> }).sse = opened
         res.locals.sse = opened
         // Closed already (the client left, or the hub is shutting down): nothing to run.
         if (opened.closed) return
         return handler ? handler(req, res, next) : next()
       })
       .catch((error: unknown) => {
-        if (!session) return next(error)
-        session.close('error')
+        if (!stream) return next(error)
+        failStream(stream)
         onError(error, req)
       })
   }
 }
 
-export type { EventMap, SseSession } from '@sse/core'
+export { closeStreams, type EventMap, type SseStream } from '@sse/core'

@@ -1,5 +1,5 @@
 import http, { type Server } from 'node:http'
-import { createHub, type Hub, type SseSession } from '@sse/core'
+import { createHub, type Hub, type SseStream } from '@sse/core'
 import compression from 'compression'
 import cors from 'cors'
 import type { ErrorRequestHandler } from 'express'
@@ -53,8 +53,8 @@ describe.each(majors)('%s', (name, express: ExpressFactory) => {
       res.set('X-Request-Id', 'abc')
       next()
     })
-    let seen: SseSession<Events> | undefined
-    app.get('/events', sse<Events>({ heartbeat: false, retry: 1500 }), (_req, res) => {
+    let seen: SseStream<Events> | undefined
+    app.get('/events', sse<Events>({ heartbeat: false, retry: 1500, retryJitter: 0 }), (_req, res) => {
       seen = res.locals.sse
       res.sse.send('tick', { n: 1 })
       res.sse.send('note', 'hello')
@@ -154,7 +154,7 @@ describe.each(majors)('%s', (name, express: ExpressFactory) => {
   it('is skipped by compression: events arrive at once, without Content-Encoding', async () => {
     const app = express()
     app.use(compression({ threshold: 0 }))
-    let session: SseSession<Events> | undefined
+    let session: SseStream<Events> | undefined
     app.get('/events', sse<Events>({ heartbeat: false, retry: false }), (_req, res) => {
       session = res.sse
     })
@@ -291,7 +291,7 @@ describe.each(majors)('%s', (name, express: ExpressFactory) => {
 
   it('keeps an open stream when a catch-all 404 middleware follows the route', async () => {
     const app = express()
-    let session: SseSession<Events> | undefined
+    let session: SseStream<Events> | undefined
     app.get('/events', sse<Events>({ heartbeat: false }), (_req, res) => {
       session = res.sse
     })

@@ -2,7 +2,7 @@
  * Type tests, checked by `tsc --noEmit` (typecheck): each `@ts-expect-error` fails the check if
  * the line it guards stops being an error.
  */
-import type { SseSession } from '@sse/core'
+import type { SseStream } from '@sse/core'
 import { createHub } from '@sse/core'
 import express, { type RequestHandler, type Response } from 'express'
 import { type SseHandler, type SseResponse, sse } from '../src/index'
@@ -37,7 +37,7 @@ app.get(
 )
 
 const apart: SseHandler<Events> = (_req, res) => {
-  const session: SseSession<Events> = res.sse
+  const session: SseStream<Events> = res.sse
   session.send('tick', { n: 2 })
 }
 app.get('/apart', sse<Events>(), apart)

@@ -3,15 +3,14 @@
  * @module
  */
 import {
-  closeSessions,
+  closeStreams,
   type EventMap,
   type Hub,
-  headerPairs,
   type OpenOptions,
-  openSession,
   type ShutdownOptions,
-  type SseSession,
+  type SseStream,
 } from '@sse/core'
+import { failStream, headerPairs, openStream } from '@sse/core/adapter'
 import { nodeConnection } from '@sse/core/node'
 import type { FastifyPluginCallback, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
@@ -25,9 +24,10 @@ export interface SseDefaults extends Omit<OpenOptions, 'hub'> {
 /** Options of the plugin: defaults for every `reply.sse()` of the app, and shutdown. */
 export interface FastifySseOptions extends SseDefaults {
   /**
-   * How `app.close()` ends open streams, in a `preClose` hook: the plugin's `hub` is shut down
-   * with these options, and streams opened without it get the same `farewell` and `grace`, so
-   * the server can close. `false` leaves open streams to the application.
+   * How `app.close()` ends open streams, in a `preClose` hook: every stream of the app's server
+   * (with or without a hub) ends with this `farewell` and `grace` (`closeStreams` from
+   * `@sse/core`), and the plugin's `hub` is shut down, so the server can close. `false` leaves
+   * open streams to the application.
    * @default {} (5 s grace, no farewell)
    */
   shutdown?: ShutdownOptions | false
@@ -39,9 +39,9 @@ declare module 'fastify' {
      * Hijacks the reply and opens an event stream on it. Headers already set on the reply (by
      * `reply.header()`, hooks, `@fastify/cors`...) are kept. Options apply over the route's
      * `config.sse`, over the plugin's options. Refuse the stream by answering normally instead.
-     * @typeParam M - the {@link EventMap} that types `session.send`
+     * @typeParam M - the {@link EventMap} that types `stream.send`
      */
-    sse<M extends EventMap = EventMap>(options?: OpenOptions<M>): Promise<SseSession<M>>
+    sse<M extends EventMap = EventMap>(options?: OpenOptions<M>): Promise<SseStream<M>>
   }
   interface FastifyContextConfig {
     /** Route-level options of `reply.sse()`, over the plugin's and under the call's. */
@@ -51,23 +51,17 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) => {
   const { shutdown = {}, ...defaults } = options
-  // Sessions the plugin's hub does not track, so that `app.close()` can end them too.
-  const untracked = new Set<SseSession>()
   // The stream opened on each reply, so a handler failing after it opened can end it.
-  const streams = new WeakMap<FastifyReply, SseSession>()
+  const streams = new WeakMap<FastifyReply, SseStream>()
 
   app.decorateReply('sse', async function sse(this: FastifyReply, callOptions?: OpenOptions) {
     const reply = this
     if (reply.sent) throw new Error('reply.sse(): the reply was already sent')
     const options = { ...defaults, ...reply.routeOptions.config?.sse, ...callOptions }
     const node = nodeConnection(reply.request.raw, reply.raw)
-    const session = await openSession(
+    const stream = await openStream(
       {
         ...node,
-        attach(session, resolved) {
-          streams.set(reply, session)
-          node.attach(session, resolved)
-        },
         // Hijack only as the head goes out, so that an error before it still reaches Fastify's
         // error handler. A hijacked reply's headers are not written by Fastify: copy them.
         writeHead(status, headers, extra = []) {
@@ -80,12 +74,8 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
       },
       options,
     )
-    const inPluginHub = options.hub !== undefined && options.hub === defaults.hub
-    if (shutdown && !inPluginHub && !session.closed) {
-      untracked.add(session)
-      session.signal.addEventListener('abort', () => untracked.delete(session), { once: true })
-    }
-    return session
+    streams.set(reply, stream)
+    return stream
   })
 
   // A handler that rejects after hijacking would only get Fastify's "reply.sent = true" log
@@ -96,17 +86,20 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
       const result = handler.call(this, request, reply) as unknown
       if (!(result instanceof Promise)) return result
       return result.catch((error: unknown) => {
-        const session = streams.get(reply)
-        if (!session || !reply.sent) throw error
+        const stream = streams.get(reply)
+        if (!stream || !reply.sent) throw error
         reply.log.error({ err: error }, 'SSE handler failed after the stream opened')
-        session.close('error')
+        failStream(stream)
       })
     }
   })
 
   if (shutdown) {
     app.addHook('preClose', async () => {
-      await Promise.all([defaults.hub?.shutdown(shutdown), closeSessions(untracked, shutdown)])
+      await Promise.all([
+        defaults.hub?.shutdown(shutdown),
+        closeStreams({ ...shutdown, server: app.server }),
+      ])
     })
   }
   done()
@@ -134,4 +127,10 @@ const plugin: FastifyPluginCallback<FastifySseOptions> = (app, options, done) =>
  */
 export const fastifySse = fp(plugin, { name: '@sse/fastify', fastify: '5.x' })
 export default fastifySse
-export type { EventMap, OpenOptions, ShutdownOptions, SseSession } from '@sse/core'
+export {
+  closeStreams,
+  type EventMap,
+  type OpenOptions,
+  type ShutdownOptions,
+  type SseStream,
+} from '@sse/core'

@@ -2,8 +2,8 @@
  * `@sse/hono`: Server-Sent Events for Hono on every runtime, over `@sse/core`.
  * @module
  */
-import type { EventMap, HeadersInput, SseSession } from '@sse/core'
-import { headerPairs, openSession, resolveOptions } from '@sse/core'
+import type { EventMap, HeadersInput, SseStream } from '@sse/core'
+import { failStream, headerPairs, openStream, resolveOptions } from '@sse/core/adapter'
 import { type NodeRequest, type NodeResponse, nodeConnection } from '@sse/core/node'
 import { openWebStream, type WebStreamOptions } from '@sse/core/web'
 import type { Context, Env, MiddlewareHandler } from 'hono'
@@ -26,7 +26,7 @@ export interface SseOptions<M extends EventMap = EventMap> extends WebStreamOpti
 
 /** Runs once the stream is open. The stream stays open after it returns, until closed or the client leaves. */
 export type SseCallback<M extends EventMap, C extends Context> = (
-  stream: SseSession<M>,
+  stream: SseStream<M>,
   c: C,
 ) => unknown
 
@@ -72,13 +72,13 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
 ): Promise<Response> {
   const onError =
     options.onError ?? ((error) => console.error('[@sse/hono] stream callback failed:', error))
-  const run = (session: SseSession<M>) => {
-    if (!callback || session.closed) return
+  const run = (stream: SseStream<M>) => {
+    if (!callback || stream.closed) return
     Promise.resolve()
-      .then(() => callback(session, c))
+      .then(() => callback(stream, c))
       .catch((error) => {
         onError(error, c)
-        session.close('error')
+        failStream(stream)
       })
   }
   const node = c.env as Partial<NodeBindings> | undefined
@@ -88,7 +88,7 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     // headers go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
     const pending = c.res.headers
     const headers = presetHeaders(c, options.headers)
-    const { session, response } = await openWebStream<M>(c.req.raw, { ...options, headers })
+    const { stream, response } = await openWebStream<M>(c.req.raw, { ...options, headers })
     for (const [name, value] of response.headers) {
       if (name !== 'set-cookie') pending.set(name, value)
     }
@@ -96,19 +96,19 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     // lift it for this request as core's node connection does for Node sockets (C18).
     const bun = c.env as { timeout?: (request: Request, seconds: number) => void } | undefined
     if ('Bun' in globalThis && typeof bun?.timeout === 'function') bun.timeout(c.req.raw, 0)
-    run(session)
+    run(stream)
     return response
   }
   const { incoming, outgoing } = node as NodeBindings
   // Bad options throw here, before the response is returned, so Hono answers them as usual.
-  resolveOptions(options, options.hub?.defaults)
+  resolveOptions(options)
   // Open after the middleware chain has unwound (its post-`next()` code runs in microtasks), so
   // the head carries every header it set on `c.res`.
   setImmediate(() => {
     // Another response went out instead of ours (the handler did not return this one).
     if (outgoing.headersSent) return
     const headers = presetHeaders(c, options.headers)
-    openSession<M>(nodeConnection(incoming, outgoing), { ...options, headers }).then(
+    openStream<M>(nodeConnection(incoming, outgoing), { ...options, headers }).then(
       run,
       (error) => {
         onError(error, c)
@@ -141,4 +141,4 @@ export function sseMiddleware<M extends EventMap = EventMap, E extends Env = Env
   return async (c) => sse(c, callback, typeof options === 'function' ? await options(c) : options)
 }
 
-export type { EventMap, SseSession } from '@sse/core'
+export { closeStreams, type EventMap, type SseStream } from '@sse/core'

@@ -1,5 +1,5 @@
 import http2 from 'node:http2'
-import { createHub, type SseSession } from '@sse/core'
+import { createHub, type SseStream } from '@sse/core'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sse } from '../src/index'
@@ -24,7 +24,7 @@ describe.each(transports)(
   (transport: Transport) => {
     it('sends no HTTP/1-only header, streams events, and notices the client leaving', async () => {
       const hub = createHub({ heartbeat: false })
-      let session: SseSession | undefined
+      let session: SseStream | undefined
       const app = new Hono()
       app.use(async (c, next) => {
         // Middleware that sets an HTTP/1-only header must not break the HTTP/2 stream.

@@ -1,7 +1,7 @@
 // The peer range includes @hono/node-server 1.13: the fast path's "already sent" marker and
 // `c.env.outgoing` must work there too. Its own file, because each major version of the server
 // replaces the global Response with its own class.
-import { createHub, type SseSession } from '@sse/core'
+import { createHub, type SseStream } from '@sse/core'
 import { Hono } from 'hono'
 import { createAdaptorServer } from 'hono-node-server-1.13'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -18,7 +18,7 @@ describe.each(transports)('sse() on @hono/node-server 1.13, %s path', (transport
     'streams, keeps headers and notices disconnects (middleware: %s)',
     async (withMiddleware) => {
       const hub = createHub({ heartbeat: false })
-      let session: SseSession | undefined
+      let session: SseStream | undefined
       let body: unknown = 'unset'
       const app = new Hono()
       if (withMiddleware) {

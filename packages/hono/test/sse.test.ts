@@ -1,5 +1,5 @@
 import http from 'node:http'
-import { createHub, type SseSession } from '@sse/core'
+import { createHub, type SseStream } from '@sse/core'
 import { Hono } from 'hono'
 import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
@@ -109,7 +109,7 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
 
   it('is not held back by hono/compress, even one told to compress every type', async () => {
     for (const options of [{ threshold: 0 }, { threshold: 0, contentTypeFilter: () => true }]) {
-      let session: SseSession<Events> | undefined
+      let session: SseStream<Events> | undefined
       const app = new Hono()
       app.use(compress(options))
       app.get('/events', (c) =>
@@ -161,7 +161,7 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
 
   it('notices a disconnect: the signal aborts with "client" and the hub lets go', async () => {
     const hub = createHub<Events>({ heartbeat: false })
-    let session: SseSession<Events> | undefined
+    let session: SseStream<Events> | undefined
     const app = new Hono()
     app.get('/events', (c) =>
       sse(
@@ -184,7 +184,7 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
 
   it('has no unhandled rejection when writes race a disconnect', async () => {
     const before = unhandled.length
-    let session: SseSession<Events> | undefined
+    let session: SseStream<Events> | undefined
     let writesAfterClose = 0
     const app = new Hono()
     app.get('/events', (c) =>

@@ -6,7 +6,8 @@
  */
 
 import type { Http2ServerResponse } from 'node:http2'
-import type { EventMap, SseSession } from '@sse/core'
+import type { EventMap, SseStream } from '@sse/core'
+import { failStream } from '@sse/core/adapter'
 import { type OpenOptions, openNodeStream } from '@sse/core/node'
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
 
@@ -16,7 +17,7 @@ export interface SseContext<M extends EventMap = EventMap> {
    * This request's open event stream: `send`, `comment`, `close`, `pipe`, and a `signal` that
    * aborts once when the stream ends (the client left, the hub shut down...).
    */
-  sse: SseSession<M>
+  sse: SseStream<M>
 }
 
 /**
@@ -62,6 +63,9 @@ function fromConnection(ctx: ParameterizedContext, error: unknown): boolean {
  * after `retry`) and is rethrown for Koa's usual error reporting (`app.on('error')`); Koa sends
  * no 500 on a response already under way.
  *
+ * On shutdown, `await closeStreams({ server })` (re-exported here from `@sse/core`) ends every
+ * open stream of the server, with or without a hub, so that `server.close()` completes.
+ *
  * @typeParam M - the application's event map, which types `ctx.sse.send`; inferred from `hub`.
  * @param options - stream options, or a function of `ctx` returning them. See {@link SseOptions}.
  * @example
@@ -89,25 +93,25 @@ export function sse<M extends EventMap = EventMap>(
     const report = ctx.onerror
     // Koa passes the socket's own error (ECONNRESET when a client vanishes) to ctx.onerror, which
     // logs a stack trace per disconnect (Koa 2.16 and 3.x, through on-finished). For a stream a
-    // client leaving is routine and the session already handles the close.
+    // client leaving is routine and the stream already handles the close.
     ctx.onerror = (error) => {
       if (error == null || !fromConnection(ctx, error)) report.call(ctx, error)
     }
-    const session = await openNodeStream<M>(ctx.req, ctx.res, resolved)
+    const stream = await openNodeStream<M>(ctx.req, ctx.res, resolved)
     // From here the response belongs to the stream: Koa must not write a body or a status.
     ctx.respond = false
-    ctx.sse = session
-    // The client left while earlier middleware was still deciding, or the hub is shutting down:
-    // there is no stream for the route to serve.
-    if (session.closed) return
+    ctx.sse = stream
+    // The client left while earlier middleware was still deciding, or the server is shutting
+    // down: there is no stream for the route to serve.
+    if (stream.closed) return
     try {
       await next()
     } catch (error) {
-      session.close('error')
+      failStream(stream)
       throw error
     }
   }
   return Object.assign(middleware, { _name: 'sse' })
 }
 
-export type { EventMap, SseSession } from '@sse/core'
+export { closeStreams, type EventMap, type SseStream } from '@sse/core'

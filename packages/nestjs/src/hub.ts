@@ -1,14 +1,6 @@
 import type { MessageEvent } from '@nestjs/common'
-import {
-  closeSessions,
-  type EventMap,
-  eventMatches,
-  Hub,
-  type HubOptions,
-  type Membership,
-  type OpenOptions,
-  type SseSession,
-} from '@sse/core'
+import { type EventMap, Hub, type HubOptions, type Membership, type OpenOptions } from '@sse/core'
+import { eventMatches } from '@sse/core/adapter'
 import { Observable } from 'rxjs'
 
 /** Options of `SseModule.forRoot()`: the hub's store and limits, and defaults for every stream. */
@@ -35,7 +27,7 @@ export interface SseModuleOptions extends HubOptions {
 
 /**
  * The live events of a hub that match a membership, as an Observable of Nest `MessageEvent`s
- * (`data` is the stored text, `id` the store's id). Returned from an `@SseStream()` handler as
+ * (`data` is the stored text, `id` the store's id). Returned from an `@SseRoute()` handler as
  * it is, it does more: the stream joins the hub, so a reconnecting client first gets the events
  * it missed (from its `Last-Event-ID`) and then the live ones, with no gap and no duplicate.
  */
@@ -71,7 +63,7 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
  * export class ChatController {
  *   constructor(private readonly hub: SseHub) {}
  *
- *   @SseStream(':room')
+ *   @SseRoute(':room')
  *   stream(@Param('room') room: string) {
  *     return this.hub.subscribe({ topics: [room] })
  *   }
@@ -84,35 +76,20 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
  * ```
  */
 export class SseHub<M extends EventMap = EventMap> extends Hub<M> {
-  readonly #streams = new Set<SseSession>()
-  readonly #grace: number
+  /** How long open streams get to flush when the application closes, in milliseconds. */
+  readonly shutdownGrace: number
 
   constructor(options: SseModuleOptions = {}) {
     const { cursorParam: _, errorEvent: __, shutdownGrace, ...hubOptions } = options
     super(hubOptions)
-    this.#grace = shutdownGrace ?? 5000
+    this.shutdownGrace = shutdownGrace ?? 5000
   }
 
   /**
    * The events published to these topics (and to everyone, and to this key). Return it from an
-   * `@SseStream()` handler to get replay then live; subscribe to it anywhere else for live events.
+   * `@SseRoute()` handler to get replay then live; subscribe to it anywhere else for live events.
    */
   subscribe(membership: Membership = {}): HubObservable<M> {
     return new HubObservable(this, membership)
-  }
-
-  /** Follows a stream opened by an `@SseStream()` route so that shutdown ends it. @internal */
-  track(session: SseSession): void {
-    this.#streams.add(session)
-    session.signal.addEventListener('abort', () => this.#streams.delete(session), { once: true })
-  }
-
-  /** Ends every stream before Nest closes the HTTP server, so `app.close()` never hangs (C18). */
-  async beforeApplicationShutdown(): Promise<void> {
-    const options = { grace: this.#grace }
-    // The hub's own streams first: closing them also drops them from the tracked set, so
-    // `closeSessions` gets only the streams that did not join this hub (per-client sources).
-    const members = this.shutdown(options)
-    await Promise.all([members, closeSessions(this.#streams, options)])
   }
 }

@@ -13,7 +13,7 @@ export {
   LastEventId,
   SSE_ERROR_EVENT,
   SseInterceptor,
+  SseRoute,
   type SseRouteOptions,
   type SseSource,
-  SseStream,
 } from './stream'

@@ -1,4 +1,12 @@
-import { ConfigurableModuleBuilder, Module } from '@nestjs/common'
+import {
+  type BeforeApplicationShutdown,
+  ConfigurableModuleBuilder,
+  Inject,
+  Module,
+  Optional,
+} from '@nestjs/common'
+import { HttpAdapterHost } from '@nestjs/core'
+import { closeStreams } from '@sse/core'
 import { SseHub, type SseModuleOptions } from './hub'
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
@@ -21,7 +29,7 @@ export type SseModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE
 /**
  * Server-Sent Events for the application: provides the injectable {@link SseHub} (built from
  * the options, with a `MemoryStore` unless another store is given) and the defaults that every
- * `@SseStream()` route uses. Global unless `isGlobal: false`.
+ * `@SseRoute()` route uses. Global unless `isGlobal: false`.
  *
  * @example
  * ```ts
@@ -48,4 +56,25 @@ export type SseModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE
   ],
   exports: [SseHub, MODULE_OPTIONS_TOKEN],
 })
-export class SseModule extends ConfigurableModuleClass {}
+export class SseModule extends ConfigurableModuleClass implements BeforeApplicationShutdown {
+  constructor(
+    // Explicit tokens, so injection never depends on the parameter types a compiler emits.
+    @Inject(SseHub) private readonly hub: SseHub,
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
+  ) {
+    super()
+  }
+
+  /**
+   * Ends every open stream of the application's HTTP server (hub or not, any method) and the
+   * hub's streams before Nest closes the server, so `app.close()` never hangs (C18).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const grace = this.hub.shutdownGrace
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as object | undefined
+    await Promise.all([
+      this.hub.shutdown({ grace }),
+      server ? closeStreams({ server, grace }) : undefined,
+    ])
+  }
+}

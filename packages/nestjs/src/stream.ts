@@ -15,7 +15,8 @@ import {
   SetMetadata,
   UseInterceptors,
 } from '@nestjs/common'
-import { type OpenOptions, readCursor, type SseMessage, type SseSession } from '@sse/core'
+import type { OpenOptions, SseMessage, SseStream } from '@sse/core'
+import { dropStream, failStream, readCursor } from '@sse/core/adapter'
 import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
 import { from, isObservable, Observable, type Unsubscribable } from 'rxjs'
 import { HubObservable, SseHub, type SseModuleOptions } from './hub'
@@ -24,14 +25,14 @@ import { SSE_MODULE_OPTIONS } from './module'
 /** The default `errorEvent`: sent when the handler's source fails after the stream opened. */
 export const SSE_ERROR_EVENT = 'stream-error'
 
-/** Options of one `@SseStream()` route, over the module's: session options, hub, topics, key. */
+/** Options of one `@SseRoute()` route, over the module's: stream options, hub, topics, key. */
 export type SseRouteOptions = OpenOptions
 
-/** What an `@SseStream()` handler may return (or resolve to). */
+/** What an `@SseRoute()` handler may return (or resolve to). */
 export type SseSource =
   | Observable<MessageEvent | string>
   | AsyncIterable<MessageEvent | string>
-  | ((session: SseSession) => void | Promise<void>)
+  | ((stream: SseStream) => void | Promise<void>)
   | undefined
 
 const ROUTE = Symbol('sse:route')
@@ -69,19 +70,19 @@ function toMessage(event: MessageEvent | string): SseMessage {
  * control from `@sse/core`. Guards, pipes and exception filters run before the stream opens. The
  * handler returns an Observable or an async iterable (a Node ReadableStream is one) of Nest
  * `MessageEvent`s,
- * `hub.subscribe(...)` for a resumable broadcast, or a function that gets the open session.
+ * `hub.subscribe(...)` for a resumable broadcast, or a function that gets the open stream.
  *
  * @param path - the route path, as for `@Get()`
  * @param options - route options over the module's, or a function of the request returning them
  * @example
  * ```ts
- * @SseStream('clock', { heartbeat: 10_000 })
+ * @SseRoute('clock', { heartbeat: 10_000 })
  * clock(): Observable<MessageEvent> {
  *   return interval(1000).pipe(map((n) => ({ type: 'tick', data: { n } })))
  * }
  * ```
  */
-export function SseStream<Req = unknown>(
+export function SseRoute<Req = unknown>(
   path?: string | string[],
   options?: SseRouteOptions | ((request: Req) => SseRouteOptions),
 ): MethodDecorator {
@@ -108,12 +109,12 @@ export const LastEventId = createParamDecorator(
 )
 
 /**
- * Opens the stream of an `@SseStream()` route on the raw Node response (hijacking Fastify's
- * reply) and feeds it from what the handler returned. Applied by `@SseStream()`.
+ * Opens the stream of an `@SseRoute()` route on the raw Node response (hijacking Fastify's
+ * reply) and feeds it from what the handler returned. Applied by `@SseRoute()`.
  */
 @Injectable()
 export class SseInterceptor implements NestInterceptor {
-  readonly #logger = new Logger('SseStream')
+  readonly #logger = new Logger('SseRoute')
 
   constructor(
     // Explicit tokens, so injection never depends on the parameter types a compiler emits.
@@ -158,7 +159,7 @@ export class SseInterceptor implements NestInterceptor {
     const joins = result instanceof HubObservable
     if (result != null && !joins && !isSource(result)) {
       throw new TypeError(
-        'An @SseStream() handler must return an Observable, an async iterable, a ReadableStream or a function',
+        'An @SseRoute() handler must return an Observable, an async iterable, a ReadableStream or a function',
       )
     }
     const options: OpenOptions = {
@@ -175,20 +176,20 @@ export class SseInterceptor implements NestInterceptor {
       }
       reply.hijack?.()
     }
-    const session = await openNodeStream(request.raw ?? request, res, options).catch((error) => {
+    const stream = await openNodeStream(request.raw ?? request, res, options).catch((error) => {
       // Nest's exception filters can answer only while Fastify's reply is not hijacked.
       if (!reply.raw && !res.headersSent) throw error
       this.#logger.error(error)
       res.destroy()
     })
-    if (!session) return end()
+    if (!stream) return end()
     // A client that left while guards or the handler ran is already closed by core; this is
     // Nest itself letting go of the request meanwhile.
-    if (gone.aborted) session.destroy()
-    if (session.closed) return end()
+    if (gone.aborted) dropStream(stream)
+    if (stream.closed) return end()
     let source: Unsubscribable | undefined
-    const fail = (error: unknown) => this.#fail(session, error)
-    session.signal.addEventListener(
+    const fail = (error: unknown) => this.#fail(stream, error)
+    stream.signal.addEventListener(
       'abort',
       () => {
         source?.unsubscribe()
@@ -196,41 +197,42 @@ export class SseInterceptor implements NestInterceptor {
       },
       { once: true },
     )
-    gone.addEventListener('abort', () => session.close(), { once: true })
-    this.hub?.track(session)
+    gone.addEventListener('abort', () => stream.close(), { once: true })
     if (joins || result == null) return
     if (typeof result === 'function') {
       Promise.resolve()
-        .then(() => result(session))
+        .then(() => result(stream))
         .catch(fail)
     } else if (isObservable(result)) {
       const subscription = result.subscribe({
         next: (event) => {
           try {
-            session.send(toMessage(event))
+            stream.send(toMessage(event))
           } catch (error) {
             fail(error)
           }
         },
         error: fail,
-        complete: () => session.close(),
+        complete: () => stream.close(),
       })
-      if (session.closed) subscription.unsubscribe()
+      if (stream.closed) subscription.unsubscribe()
       else source = subscription
     } else {
-      session
-        .pipe(result, { map: toMessage, onError: (error) => this.#report(error) })
-        // The failure was logged and told to the client by onError; pipe() rejects all the same.
-        .catch(() => {})
+      // Never rejects: a failing source is logged and told to the client by errorMessage.
+      void stream.pipe(result, {
+        map: toMessage,
+        errorMessage: (error) => this.#report(error),
+        onError: () => {},
+      })
     }
   }
 
   /** Tells the client the stream failed with the `errorEvent`, then ends it. */
-  #fail(session: SseSession, error: unknown): void {
+  #fail(stream: SseStream, error: unknown): void {
     const last = this.#report(error)
-    if (session.closed) return
-    if (last) session.send(last)
-    session.close('error')
+    if (stream.closed) return
+    if (last) stream.send(last)
+    failStream(stream)
   }
 
   /** Logs a failure after the stream opened (not an HttpException), and returns the `errorEvent`. */

@@ -3,24 +3,24 @@ import { MemoryStore } from '@sse/core'
 import { EventSource } from 'eventsource'
 import { firstValueFrom, NEVER, take, toArray } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SseHub, SseModule, SseStream } from '../src'
+import { SseHub, SseModule, SseRoute } from '../src'
 import { type App, events, get, platforms, startApp, waitFor } from './helpers'
 
 @Controller()
 class FeedController {
   constructor(private readonly hub: SseHub) {}
 
-  @SseStream('feed', { maxLifetime: 600, lifetimeJitter: 0, retry: 1000 })
+  @SseRoute('feed', { maxLifetime: 600, lifetimeJitter: 0, retry: 1000 })
   feed() {
     return this.hub.subscribe({ topics: ['news'] })
   }
 
-  @SseStream('idle')
+  @SseRoute('idle')
   idle() {
     return NEVER
   }
 
-  @SseStream('rooms/:room')
+  @SseRoute('rooms/:room')
   room(@Param('room') room: string, @Query('user') user?: string) {
     return this.hub.subscribe({ topics: [room], key: user })
   }

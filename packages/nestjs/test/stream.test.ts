@@ -14,10 +14,10 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common'
-import type { SseSession } from '@sse/core'
+import type { SseStream } from '@sse/core'
 import { finalize, interval, map, NEVER, Observable, of } from 'rxjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LastEventId, SSE_ERROR_EVENT, SseModule, SseStream } from '../src'
+import { LastEventId, SSE_ERROR_EVENT, SseModule, SseRoute } from '../src'
 import { type App, events, get, platforms, sleep, startApp, waitFor } from './helpers'
 
 const calls = { guarded: 0, finalized: 0 }
@@ -53,24 +53,24 @@ class CountFinished implements NestInterceptor {
 
 @Controller()
 class StreamController {
-  @SseStream('ticks')
+  @SseRoute('ticks')
   ticks(): Observable<MessageEvent> {
     return interval(10).pipe(map((n) => ({ type: 'tick', data: { n }, id: `t${n}` })))
   }
 
-  @SseStream('finite', { retry: 1234 })
+  @SseRoute('finite', { retry: 1234, retryJitter: 0 })
   finite(): Observable<MessageEvent | string> {
     return of('one', { data: 'two' })
   }
 
-  @SseStream('guarded')
+  @SseRoute('guarded')
   @UseGuards(Deny)
   guarded(): Observable<MessageEvent> {
     calls.guarded++
     return NEVER
   }
 
-  @SseStream('late')
+  @SseRoute('late')
   @UseGuards(UntilClientLeaves)
   @UseInterceptors(CountFinished)
   late(): Observable<MessageEvent> {
@@ -79,12 +79,12 @@ class StreamController {
     })
   }
 
-  @SseStream('piped')
+  @SseRoute('piped')
   piped(@Query('n', ParseIntPipe) n: number): Observable<MessageEvent> {
     return of({ data: { n } })
   }
 
-  @SseStream('fails')
+  @SseRoute('fails')
   fails(@Query('http') http?: string): Observable<MessageEvent> {
     const error = http ? new HttpException('Gone for lunch', 409) : new Error('secret detail')
     return new Observable<MessageEvent>((subscriber) => {
@@ -93,12 +93,12 @@ class StreamController {
     })
   }
 
-  @SseStream('bad-field')
+  @SseRoute('bad-field')
   badField(): Observable<MessageEvent> {
     return of({ data: 'x', type: 'bad\nname' })
   }
 
-  @SseStream('watched')
+  @SseRoute('watched')
   watched(): Observable<MessageEvent> {
     return NEVER.pipe(
       finalize(() => {
@@ -107,15 +107,15 @@ class StreamController {
     )
   }
 
-  @SseStream('cursor')
+  @SseRoute('cursor')
   cursor(@LastEventId() lastEventId?: string) {
-    return (session: SseSession) => {
+    return (session: SseStream) => {
       session.send({ data: lastEventId ?? 'none' })
       session.close()
     }
   }
 
-  @SseStream('generator')
+  @SseRoute('generator')
   async *generator(
     @Query('fail') fail?: string,
     @Query('bad') bad?: string,
@@ -126,17 +126,17 @@ class StreamController {
     if (fail) throw new HttpException('Bad generator', 422)
   }
 
-  @SseStream('throws')
+  @SseRoute('throws')
   throws(): Observable<MessageEvent> {
     throw new HttpException('No stream for you', 418)
   }
 
-  @SseStream('unsupported')
+  @SseRoute('unsupported')
   unsupported() {
     return 42 as unknown as Observable<MessageEvent>
   }
 
-  @SseStream('async')
+  @SseRoute('async')
   async later(): Promise<Observable<MessageEvent>> {
     await sleep(5)
     return of({ data: 'resolved' })
@@ -149,7 +149,7 @@ class StreamController {
 })
 class AppModule {}
 
-describe.each(platforms)('@SseStream() on %s', (platform) => {
+describe.each(platforms)('@SseRoute() on %s', (platform) => {
   let server: App
   beforeAll(async () => {
     server = await startApp(platform, AppModule, (app) =>
@@ -178,7 +178,7 @@ describe.each(platforms)('@SseStream() on %s', (platform) => {
     const res = await get(`${server.url}/watched`)
     await waitFor(
       'a heartbeat after the retry frame',
-      () => res.text.startsWith('retry: 3000\n\n') && res.text.includes(':\n\n'),
+      () => /^retry: \d+\n\n/.test(res.text) && res.text.includes(':\n\n'),
     )
     res.destroy()
   })

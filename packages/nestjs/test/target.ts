@@ -19,10 +19,10 @@ import {
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
-import type { SseSession } from '@sse/core'
+import type { SseStream } from '@sse/core'
 import type { NodeRequest } from '@sse/core/node'
 import type { ConformanceTarget, RequestInfo, StreamScenario } from '@sse/test-utils'
-import { SseModule, SseStream } from '../src'
+import { SseModule, SseRoute } from '../src'
 
 type Platform = 'express' | 'fastify' | 'fastify-h2c'
 
@@ -61,14 +61,14 @@ function appModule(scenario: StreamScenario) {
 
   @Controller()
   class EventsController {
-    @SseStream(
+    @SseRoute(
       'events',
       (request: { raw?: NodeRequest } & NodeRequest) => scenario.options?.(info(request)) ?? {},
     )
     @UseGuards(Refuse)
     @UseFilters(SendRefusal)
     events(@Req() request: { raw?: NodeRequest } & NodeRequest) {
-      return async (session: SseSession) => {
+      return async (session: SseStream) => {
         await scenario.onOpen?.(session, info(request))
       }
     }
@@ -96,7 +96,7 @@ function presetHeader(app: INestApplication): NestInterceptor {
 
 /**
  * `@sse/nestjs` as a conformance target: a Nest application per scenario whose controller serves
- * `GET /events` with `@SseStream()`, refusing from a guard (its filter sends the exact body), with
+ * `GET /events` with `@SseRoute()`, refusing from a guard (its filter sends the exact body), with
  * `X-Preset` set by a global interceptor before the stream opens.
  */
 export function nestTarget(platform: Platform): ConformanceTarget {

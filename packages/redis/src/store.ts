@@ -188,9 +188,11 @@ export class RedisStore implements EventStore {
     try {
       for (let page = 0; ; page++) {
         const [info, entries] = await this.#page(from)
+        // `0-0` is the head handed to clients while the stream was still empty: before the
+        // origin, yet one of ours.
         const foreign =
           compareIds(from, info.last) > 0 ||
-          (info.origin !== undefined && compareIds(from, info.origin) < 0)
+          (from !== '0-0' && info.origin !== undefined && compareIds(from, info.origin) < 0)
         if (page === 0 && !lost && foreign) {
           // A cursor this stream never handed out: another stream, or one from before Redis
           // lost its data.
@@ -206,6 +208,21 @@ export class RedisStore implements EventStore {
       }
     } catch (error) {
       throw fail('replay failed', error)
+    }
+  }
+
+  /**
+   * The id of the last entry the live feed delivered (or, without a feed, the stream's newest):
+   * every later entry reaches the feed's subscribers, and a replay after it returns them.
+   */
+  async head(): Promise<string> {
+    await this.#usable()
+    if (this.#lastId !== undefined) return this.#lastId
+    try {
+      const info = await this.client.call('XINFO', 'STREAM', this.key).then(parseInfo, missing)
+      return info.last
+    } catch (error) {
+      throw fail('reading the stream head failed', error)
     }
   }
 

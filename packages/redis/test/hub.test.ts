@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import { createHub, type Hub, type SseSession } from '@sse/core'
+import { createHub, type Hub, type SseStream } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 import { listen, openStream, type ServerUnderTest, sleep } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
@@ -27,7 +27,7 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
   async function instance(prefix: string, options: RedisStoreOptions = {}) {
     const store = new RedisStore({ redis: redis.url, prefix, ...options })
     const hub: Hub = createHub({ store, heartbeat: false })
-    const sessions: SseSession[] = []
+    const sessions: SseStream[] = []
     const server: ServerUnderTest = await listen(
       createServer((req, res) => {
         const topics = new URL(req.url!, 'http://x').searchParams.getAll('topic')

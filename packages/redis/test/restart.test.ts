@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import { createHub, type SseSession } from '@sse/core'
+import { createHub, type SseStream } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 import { listen, openStream, sleep, waitFor } from '@sse/test-utils'
 import { afterEach, expect, it } from 'vitest'
@@ -22,7 +22,7 @@ describeRedis('Redis restarted while publishers and subscribers run', () => {
       onError: (error) => reports.push(error),
     })
     const hub = createHub({ store, heartbeat: false })
-    const sessions: SseSession[] = []
+    const sessions: SseStream[] = []
     const server = await listen(
       createServer(
         (req, res) => void openNodeStream(req, res, { hub }).then((s) => sessions.push(s)),

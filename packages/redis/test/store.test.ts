@@ -74,12 +74,22 @@ describeRedis('RedisStore on a real redis-server', () => {
       `${Number(ms) + 60_000}-0`,
       // Before the stream's first entry: from another stream, or from before Redis lost its data.
       `${Number(ms) - 60_000}-0`,
-      '0-0',
     ]) {
       const replay = await s.replay(cursor)
       expect({ cursor, lost: replay.lost }).toEqual({ cursor, lost: true })
       expect(replay.events.map((e) => e.data)).toEqual(all)
     }
+  })
+
+  it('gives the head of an empty stream, 0-0, from which a replay gets every event, not lost (C34)', async () => {
+    const s = store()
+    const head = await s.head()
+    expect(head).toBe('0-0')
+    const events = await appendAll(s, 3)
+    const replay = await s.replay(head)
+    expect(replay.lost).toBe(false)
+    expect(replay.events.map((e) => e.id)).toEqual(events.map((e) => e.id))
+    expect(await s.head()).toBe(events[2]!.id)
   })
 
   it('reports lost when events after the cursor were trimmed (maxLen), not when only the cursor was', async () => {

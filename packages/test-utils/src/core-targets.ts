@@ -8,6 +8,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
 } from 'node:http2'
+import { failStream } from '@sse/core/adapter'
 import { openNodeStream } from '@sse/core/node'
 import { openWebStream } from '@sse/core/web'
 import { listen } from './listen'
@@ -39,11 +40,11 @@ export function coreNodeHandler(scenario: StreamScenario) {
       out.writeHead(refusal.status).end(refusal.body)
       return
     }
-    const session = await openNodeStream(req, res, scenario.options?.(info))
+    const stream = await openNodeStream(req, res, scenario.options?.(info))
     try {
-      await scenario.onOpen?.(session, info)
+      await scenario.onOpen?.(stream, info)
     } catch {
-      session.close('error')
+      failStream(stream)
     }
   }
 }
@@ -85,13 +86,13 @@ export function coreWebTarget(
             if (refusal) {
               return new Response(refusal.body ?? null, { status: refusal.status, headers })
             }
-            const { session, response } = await openWebStream(request, {
+            const { stream, response } = await openWebStream(request, {
               ...scenario.options?.(info),
               headers,
             })
             Promise.resolve()
-              .then(() => scenario.onOpen?.(session, info))
-              .catch(() => session.close('error'))
+              .then(() => scenario.onOpen?.(stream, info))
+              .catch(() => failStream(stream))
             return response
           }),
         ),

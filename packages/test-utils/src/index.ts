@@ -5,7 +5,7 @@
  */
 
 export { asParsed } from './conformance/encoding'
-export { CaseContext, type ConformanceCase, sessionLog } from './conformance/harness'
+export { CaseContext, type ConformanceCase, streamLog } from './conformance/harness'
 export { conformanceCases, type RunConformanceOptions, runConformance } from './conformance/run'
 export { coreNodeHandler, coreNodeTarget, coreWebTarget } from './core-targets'
 export {

@@ -1,3 +1,4 @@
+import { CURSOR_EVENT } from '@sse/core'
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser'
 import type { WaitOptions } from './wait'
 
@@ -24,8 +25,13 @@ export interface ReceivedComment {
 export class SseReader {
   /** Every chunk exactly as the socket delivered it. */
   readonly chunks: Buffer[] = []
-  /** Events in arrival order. */
+  /**
+   * Events in arrival order, without the cursor events that open a hub stream (C34): those
+   * carry no data for the application, and are in {@link SseReader.cursors}.
+   */
   readonly events: ReceivedEvent[] = []
+  /** The ids of the cursor events (`event: sse-cursor`), in arrival order. */
+  readonly cursors: string[] = []
   /** Comments in arrival order (heartbeats are empty comments). */
   readonly comments: ReceivedComment[] = []
   /** `retry:` values in arrival order. */
@@ -40,7 +46,12 @@ export class SseReader {
 
   constructor() {
     this.#parser = createParser({
-      onEvent: (event) => this.events.push({ ...event, at: Date.now(), seq: this.#seq++ }),
+      onEvent: (event) => {
+        if (event.event === CURSOR_EVENT && event.data === '') {
+          this.#seq++
+          this.cursors.push(event.id ?? '')
+        } else this.events.push({ ...event, at: Date.now(), seq: this.#seq++ })
+      },
       onComment: (text) => this.comments.push({ text, at: Date.now(), seq: this.#seq++ }),
       onRetry: (retry) => {
         this.#seq++

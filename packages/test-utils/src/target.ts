@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { Http2Server } from 'node:http2'
-import type { OpenOptions, SseSession } from '@sse/core'
+import type { OpenOptions, SseStream } from '@sse/core'
 
 /** The request as the suite's callbacks see it. */
 export interface RequestInfo {
@@ -23,7 +23,7 @@ export interface StreamScenario {
    * Runs once the stream is open. A throw or rejection here is "the handler failed after the
    * stream opened": the target must end that stream without crashing or affecting others.
    */
-  onOpen?: (session: SseSession, request: RequestInfo) => void | Promise<void>
+  onOpen?: (stream: SseStream, request: RequestInfo) => void | Promise<void>
 }
 
 /** A running server, started by {@link ConformanceTarget.start}. */

@@ -1,4 +1,6 @@
-import { type EventFields, serializeData } from '@sse/core'
+import type { EventFields } from '@sse/core'
+// Not exported: how the encoder turns data into text, which the model must agree with.
+import { serializeData } from '@sse/core/encoder'
 import { createParser, type ParseError } from 'eventsource-parser'
 import fc from 'fast-check'
 

@@ -1,7 +1,7 @@
-import { createHub, type SseSession } from '@sse/core'
+import { createHub, type SseStream } from '@sse/core'
 import { expect } from 'vitest'
 import { sleep, waitFor } from '../wait'
-import { type ConformanceCase, sessionLog } from './harness'
+import { type ConformanceCase, streamLog } from './harness'
 
 const KiB = 1024
 
@@ -30,26 +30,26 @@ export const flowCases: ConformanceCase[] = [
     name: 'C23 drops a client that stops reading once over maxBufferedBytes (64 KiB); a healthy client on the same hub gets everything',
     async run(t) {
       const hub = createHub({ heartbeat: false, maxBufferedBytes: 64 * KiB })
-      const log = sessionLog()
+      const log = streamLog()
       const server = await t.start({ options: () => ({ hub }), onOpen: log.onOpen })
       const slow = await t.stream(server)
       const healthy = await t.stream(server)
       await waitFor('two members', () => hub.size === 2)
       slow.pause()
-      const slowSession = log.sessions[0]!
+      const slowStream = log.streams[0]!
       const pad = 'x'.repeat(8 * KiB - 16)
       let sent = 0
       // About 5 MB (and up to 32 MB if the kernel buffers of this machine swallow more), in
       // bursts of 32 KiB: the healthy client reads each burst before the next, as a client
       // that keeps up does, so its own queue never nears the bound.
-      while (sent < 640 || (!slowSession.closed && sent < 4096)) {
+      while (sent < 640 || (!slowStream.closed && sent < 4096)) {
         for (let i = 0; i < 4; i++, sent++) await hub.publish({ data: `${sent} ${pad}` })
         await healthy.waitForEvents(sent, { timeout: 5000, interval: 1 })
       }
-      expect(slowSession.closed, `the slow client was still open after ${sent} events`).toBe(true)
-      expect(slowSession.closeReason).toBe('slow-consumer')
+      expect(slowStream.closed, `the slow client was still open after ${sent} events`).toBe(true)
+      expect(slowStream.closeReason).toBe('slow-consumer')
       expect(hub.size).toBe(1)
-      expect(log.sessions[1]!.closed).toBe(false)
+      expect(log.streams[1]!.closed).toBe(false)
       const events = healthy.events()
       expect(events).toHaveLength(sent)
       expect(events.every((e, i) => e.data === `${i} ${pad}`)).toBe(true)
@@ -68,14 +68,14 @@ export const flowCases: ConformanceCase[] = [
         // A bound far above what the kernel can hold, so only pipe()'s own backpressure can stop
         // the generator from running ahead.
         options: () => ({ heartbeat: false, maxBufferedBytes: 512 * 1024 * KiB }),
-        onOpen(session) {
+        onOpen(stream) {
           async function* source() {
             for (let i = 0; i < total; i++) {
               produced++
               yield { data: `${i} ${pad}` }
             }
           }
-          piped = session.pipe(source())
+          piped = stream.pipe(source())
         },
       })
       const client = await t.stream(server)
@@ -101,11 +101,11 @@ export const flowCases: ConformanceCase[] = [
       let produced = 0
       let finalized = 0
       let outcome: string | undefined
-      let session: SseSession | undefined
+      let stream: SseStream | undefined
       const server = await t.start({
         options: () => ({ heartbeat: false }),
         onOpen(opened) {
-          session = opened
+          stream = opened
           async function* source() {
             try {
               for (;;) {
@@ -133,7 +133,7 @@ export const flowCases: ConformanceCase[] = [
       await waitFor('the generator to be finalized', () => finalized > 0)
       await waitFor('pipe() to settle', () => outcome)
       expect(outcome).toBe('resolved')
-      expect(session!.closeReason).toBe('client')
+      expect(stream!.closeReason).toBe('client')
       const stoppedAt = produced
       await sleep(50)
       expect(produced).toBe(stoppedAt)
@@ -147,7 +147,7 @@ export const flowCases: ConformanceCase[] = [
       const cancelled: unknown[] = []
       const server = await t.start({
         options: () => ({ heartbeat: false }),
-        onOpen(session) {
+        onOpen(stream) {
           const source = new ReadableStream<string>(
             {
               async pull(controller) {
@@ -160,7 +160,7 @@ export const flowCases: ConformanceCase[] = [
             },
             { highWaterMark: 0 },
           )
-          session.pipe(source).catch(() => {})
+          stream.pipe(source).catch(() => {})
         },
       })
       const client = await t.stream(server)

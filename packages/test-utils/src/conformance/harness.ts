@@ -1,4 +1,4 @@
-import type { SseSession } from '@sse/core'
+import type { SseStream } from '@sse/core'
 import {
   type ConnectEventSourceOptions,
   connectEventSource,
@@ -64,17 +64,17 @@ export class CaseContext {
   }
 }
 
-/** Records the sessions a scenario opened, in order. Use its `onOpen` in the scenario. */
-export function sessionLog() {
-  const sessions: SseSession[] = []
+/** Records the streams a scenario opened, in order. Use its `onOpen` in the scenario. */
+export function streamLog() {
+  const streams: SseStream[] = []
   return {
-    sessions,
-    onOpen: (session: SseSession) => {
-      sessions.push(session)
+    streams,
+    onOpen: (stream: SseStream) => {
+      streams.push(stream)
     },
-    /** Waits for the `index`-th session (0-based) to open. */
-    nth: (index: number): Promise<SseSession> =>
-      waitFor(`session ${index + 1} to open`, () => sessions[index]),
+    /** Waits for the `index`-th stream (0-based) to open. */
+    nth: (index: number): Promise<SseStream> =>
+      waitFor(`stream ${index + 1} to open`, () => streams[index]),
   }
 }
 

@@ -111,7 +111,7 @@ export const headCases: ConformanceCase[] = [
       const server = await t.start({
         refuse: () => (++requests > 1 ? { status: 204 } : undefined),
         options: () => ({ retry: 50, heartbeat: false }),
-        onOpen: (session) => session.close(),
+        onOpen: (stream) => stream.close(),
       })
       const es = t.eventSource(server)
       await waitFor('the reconnect that gets the 204', () => requests >= 2)

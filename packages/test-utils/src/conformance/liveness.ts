@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import { createHub } from '@sse/core'
 import { expect, vi } from 'vitest'
 import { sleep, waitFor, within } from '../wait'
-import { type ConformanceCase, header, nodeServerOf, sessionLog } from './harness'
+import { type ConformanceCase, header, nodeServerOf, streamLog } from './harness'
 
 function lastEventIdOf(headers: Record<string, string>): string | undefined {
   for (const name in headers) if (name.toLowerCase() === 'last-event-id') return headers[name]
@@ -34,10 +34,10 @@ export const livenessCases: ConformanceCase[] = [
     async run(t) {
       const server = await t.start({
         options: () => ({ heartbeat: 100 }),
-        async onOpen(session) {
+        async onOpen(stream) {
           // An event every 30 ms, stamped with the time it was written.
           for (let i = 0; i < 10; i++) {
-            session.send({ data: String(Date.now()) })
+            stream.send({ data: String(Date.now()) })
             await sleep(30)
           }
         },
@@ -49,7 +49,7 @@ export const livenessCases: ConformanceCase[] = [
         client.comments().find((c) => c.seq > last.seq),
       )
       // The idle clock restarts with each write: the heartbeat after the last event waited the
-      // interval from that write (less 20 ms: a session may stamp writes with a clock that is
+      // interval from that write (less 20 ms: a stream may stamp writes with a clock that is
       // one timer tick old)...
       expect(after.at).toBeGreaterThanOrEqual(Number(last.data) + 80)
       // ...and any heartbeat among the events came well after the write before it. One on a
@@ -75,7 +75,7 @@ export const livenessCases: ConformanceCase[] = [
     name: 'C16 notices a client that leaves: signal aborts once with "client", the hub forgets it, later sends return false, nothing logged',
     async run(t) {
       const hub = createHub()
-      const log = sessionLog()
+      const log = streamLog()
       const aborts: unknown[] = []
       const unhandled: unknown[] = []
       const onUnhandled = (reason: unknown) => unhandled.push(reason)
@@ -89,25 +89,25 @@ export const livenessCases: ConformanceCase[] = [
       })
       const server = await t.start({
         options: () => ({ hub, heartbeat: 50 }),
-        onOpen(session) {
-          log.onOpen(session)
-          session.signal.addEventListener('abort', () => aborts.push(session.signal.reason))
+        onOpen(stream) {
+          log.onOpen(stream)
+          stream.signal.addEventListener('abort', () => aborts.push(stream.signal.reason))
         },
       })
       const client = await t.stream(server)
-      const session = await log.nth(0)
+      const stream = await log.nth(0)
       await hub.publish('hello', 'world')
       await client.waitForEvents(1)
       expect(hub.size).toBe(1)
       client.close()
-      await waitFor('the session to notice', () => aborts.length > 0)
+      await waitFor('the stream to notice', () => aborts.length > 0)
       expect(aborts).toEqual(['client'])
-      expect(session.closeReason).toBe('client')
-      expect(session.closed).toBe(true)
-      await waitFor('the hub to forget the session', () => hub.size === 0)
-      expect(() => session.send({ data: 'late' })).not.toThrow()
-      expect(session.send({ data: 'late' })).toBe(false)
-      expect(session.comment('late')).toBe(false)
+      expect(stream.closeReason).toBe('client')
+      expect(stream.closed).toBe(true)
+      await waitFor('the hub to forget the stream', () => hub.size === 0)
+      expect(() => stream.send({ data: 'late' })).not.toThrow()
+      expect(stream.send({ data: 'late' })).toBe(false)
+      expect(stream.comment('late')).toBe(false)
       await hub.publish('after', 'leaving')
       // Past a few heartbeat intervals, nothing else may happen.
       await sleep(200)
@@ -121,9 +121,9 @@ export const livenessCases: ConformanceCase[] = [
     name: 'C17 close() ends the response; a raw client sees its clean end',
     async run(t) {
       const server = await t.start({
-        onOpen(session) {
-          session.send({ data: 'bye' })
-          session.close()
+        onOpen(stream) {
+          stream.send({ data: 'bye' })
+          stream.close()
         },
       })
       const client = await t.stream(server)
@@ -146,11 +146,11 @@ export const livenessCases: ConformanceCase[] = [
           return requests > 1 ? { status: 204 } : undefined
         },
         options: () => ({ retry: 100, heartbeat: false }),
-        onOpen(session) {
-          session.send({ data: 'one', id: 'e1' })
-          session.send({ data: 'two', id: 'e2' })
+        onOpen(stream) {
+          stream.send({ data: 'one', id: 'e1' })
+          stream.send({ data: 'two', id: 'e2' })
           closedAt = Date.now()
-          session.close()
+          stream.close()
         },
       })
       const es = t.eventSource(server)
@@ -171,7 +171,7 @@ export const livenessCases: ConformanceCase[] = [
   {
     name: 'C17 a handler that fails after the stream opened ends that stream only',
     async run(t) {
-      const log = sessionLog()
+      const log = streamLog()
       const unhandled: unknown[] = []
       const onUnhandled = (reason: unknown) => unhandled.push(reason)
       process.on('unhandledRejection', onUnhandled)
@@ -180,23 +180,23 @@ export const livenessCases: ConformanceCase[] = [
       })
       const server = await t.start({
         options: () => ({ heartbeat: false }),
-        onOpen(session, request) {
+        onOpen(stream, request) {
           const fail = request.headers['x-fail']
-          session.send({ data: 'opened' })
+          stream.send({ data: 'opened' })
           if (fail === 'sync') throw new Error('handler failed (sync)')
           if (fail === 'async') return Promise.reject(new Error('handler failed (async)'))
-          log.onOpen(session)
+          log.onOpen(stream)
         },
       })
       const healthy = await t.stream(server)
-      const session = await log.nth(0)
+      const stream = await log.nth(0)
       const sync = await t.stream(server, { headers: { 'x-fail': 'sync' } })
       const rejected = await t.stream(server, { headers: { 'x-fail': 'async' } })
       await sync.waitForClose()
       await rejected.waitForClose()
       expect(sync.events().map((e) => e.data)).toEqual(['opened'])
       expect(rejected.events().map((e) => e.data)).toEqual(['opened'])
-      session.send({ data: 'still open' })
+      stream.send({ data: 'still open' })
       await healthy.waitForEvents(2)
       expect(healthy.closed).toBe(false)
       expect(unhandled).toEqual([])
@@ -205,17 +205,17 @@ export const livenessCases: ConformanceCase[] = [
   {
     name: "C18 a stream with no heartbeat outlives the server's socket timeout (200 ms)",
     async run(t) {
-      const log = sessionLog()
+      const log = streamLog()
       const server = await t.start({ options: () => ({ heartbeat: false }), onOpen: log.onOpen })
       const node = nodeServerOf(server, 'C18')
       node.setTimeout(200)
       const client = await t.stream(server)
-      const session = await log.nth(0)
+      const stream = await log.nth(0)
       await client.waitForText('\n\n')
       await sleep(650)
       expect(client.closed).toBe(false)
-      expect(session.closed).toBe(false)
-      session.send({ data: 'alive' })
+      expect(stream.closed).toBe(false)
+      stream.send({ data: 'alive' })
       const [event] = await client.waitForEvents(1)
       expect(event!.data).toBe('alive')
     },
@@ -224,7 +224,7 @@ export const livenessCases: ConformanceCase[] = [
     name: 'C18 hub.shutdown({ grace }) ends open streams, also a stuck one, and server.close() completes',
     async run(t) {
       const hub = createHub({ heartbeat: false })
-      const log = sessionLog()
+      const log = streamLog()
       const server = await t.start({ options: () => ({ hub }), onOpen: log.onOpen })
       const node = nodeServerOf(server, 'C18')
       const clients = [await t.stream(server), await t.stream(server), await t.stream(server)]
@@ -233,7 +233,7 @@ export const livenessCases: ConformanceCase[] = [
       // The third client stops reading and has bytes stuck: only the grace can end it.
       const stuck = clients[2]!
       stuck.pause()
-      const stuckSession = log.sessions[2]!
+      const stuckSession = log.streams[2]!
       const chunk = 'x'.repeat(64 * 1024)
       for (let i = 0; i < 400 && stuckSession.bufferedBytes < 128 * 1024; i++) {
         stuckSession.send({ data: chunk })
@@ -255,31 +255,35 @@ export const livenessCases: ConformanceCase[] = [
       await stuck.waitForClose()
       await within('server.close()', 4000, closed)
       expect(hub.size).toBe(0)
-      expect(log.sessions.map((s) => s.closeReason)).toEqual(['shutdown', 'shutdown', 'shutdown'])
+      expect(log.streams.map((s) => s.closeReason)).toEqual(['shutdown', 'shutdown', 'shutdown'])
     },
   },
   {
     name: 'C18 a stream opened during shutdown gets 200 with retry and Retry-After, and ends',
     async run(t) {
       const hub = createHub({ heartbeat: false, retry: 2000 })
-      const log = sessionLog()
+      const log = streamLog()
       const server = await t.start({ options: () => ({ hub }), onOpen: log.onOpen })
       const open = await t.stream(server)
       await log.nth(0)
       open.pause()
       // A stuck client keeps the shutdown in its grace period while the new request comes in.
-      const session = log.sessions[0]!
-      for (let i = 0; i < 400 && session.bufferedBytes < 128 * 1024; i++) {
-        session.send({ data: 'x'.repeat(64 * 1024) })
+      const stream = log.streams[0]!
+      for (let i = 0; i < 400 && stream.bufferedBytes < 128 * 1024; i++) {
+        stream.send({ data: 'x'.repeat(64 * 1024) })
         if (i % 8 === 7) await sleep(1)
       }
       const shutdown = hub.shutdown({ grace: 1000 })
       const late = await t.stream(server)
       expect(late.status).toBe(200)
-      expect(header(late, 'retry-after')).toBe('2')
+      expect(header(late, 'content-type')).toBe('text/event-stream; charset=utf-8')
       await late.waitForClose()
       expect(late.ended).toBe(true)
-      expect(late.retries()).toEqual([2000])
+      // retry 2000 with the default jitter (up to 50% more); Retry-After says the same.
+      const [retry] = late.retries()
+      expect(retry).toBeGreaterThanOrEqual(2000)
+      expect(retry).toBeLessThan(3000)
+      expect(header(late, 'retry-after')).toBe(String(Math.ceil(retry! / 1000)))
       expect(late.events()).toEqual([])
       open.resume()
       await within('hub.shutdown()', 5000, shutdown)

@@ -211,7 +211,7 @@ export const resumeCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'C22 hub ids are ASCII, strictly increasing across sessions and topics, and never repeat',
+    name: 'C22 hub ids are ASCII, strictly increasing across streams and topics, and never repeat',
     async run(t) {
       const hub = createHub({ heartbeat: false })
       const server = await t.start({
@@ -239,7 +239,7 @@ export const resumeCases: ConformanceCase[] = [
       expect((await a.waitForEvents(20)).map((e) => e.id)).toEqual(expected('a'))
       expect((await b.waitForEvents(20)).map((e) => e.id)).toEqual(expected('b'))
       expect((await all.waitForEvents(10)).map((e) => e.id)).toEqual(expected(undefined))
-      // A session opened later continues the same sequence.
+      // A stream opened later continues the same sequence.
       const later = await t.stream(server)
       await waitFor('four members', () => hub.size === 4)
       const next = await hub.publish({ data: 'later' })

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { headerPairs, openSession } from '../src/open'
-import type { SseSession } from '../src/session'
-import { ticker } from '../src/ticker'
+import { describe, expect, it, vi } from 'vitest'
+import { headerPairs } from '../src/headers'
+import { openStream } from '../src/open'
+import { type SseStream, ticker } from '../src/stream'
 import { RecordingClient } from './sink'
 
 type Events = { tick: { n: number } }
@@ -14,15 +14,15 @@ async function until(check: () => boolean, timeoutMs = 5000) {
   expect(check()).toBe(true)
 }
 
-async function open(options: Parameters<typeof openSession<Events>>[1] = {}) {
+async function open(options: Parameters<typeof openStream<Events>>[1] = {}) {
   const client = new RecordingClient()
-  const session = await openSession<Events>(client.connection(), options)
+  const session = await openStream<Events>(client.connection(), options)
   return { client, session }
 }
 
-describe('SseSession', () => {
+describe('SseStream', () => {
   it('writes the head and a retry frame at once (C01-C03)', async () => {
-    const { client } = await open({ retry: 1500 })
+    const { client } = await open({ retry: 1500, retryJitter: 0 })
     expect(client.head).toEqual({
       status: 200,
       headers: {
@@ -154,28 +154,41 @@ describe('SseSession', () => {
     expect(done.session.closeReason).toBe('server')
     const failing = await open()
     const error = new Error('source broke')
+    const onError = vi.fn()
     await expect(
       failing.session.pipe(
         (async function* () {
           yield 'a'
           throw error
         })(),
+        { onError },
       ),
-    ).rejects.toBe(error)
+    ).resolves.toBeUndefined()
+    expect(onError).toHaveBeenCalledWith(error)
     expect(failing.session.closeReason).toBe('error')
   })
 
-  it('lets onError send a last event when a piped source fails', async () => {
+  it('sends errorMessage last when a piped source fails, and never rejects, awaited or not', async () => {
     const { client, session } = await open()
     const failing = (async function* () {
       yield 'a'
       throw new Error('broke')
     })()
-    await expect(
-      session.pipe(failing, {
-        onError: (error) => ({ event: 'stream-error', data: (error as Error).message }),
-      }),
-    ).rejects.toThrow('broke')
+    const onError = vi.fn()
+    const unhandled = vi.fn()
+    process.on('unhandledRejection', unhandled)
+    try {
+      // Not awaited, as a handler that starts a pipe and returns would do.
+      void session.pipe(failing, {
+        errorMessage: (error) => ({ event: 'stream-error', data: (error as Error).message }),
+        onError,
+      })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unhandled).not.toHaveBeenCalled()
+    } finally {
+      process.off('unhandledRejection', unhandled)
+    }
+    expect(onError).toHaveBeenCalledTimes(1)
     expect(client.text.endsWith('event: stream-error\ndata: broke\n\n')).toBe(true)
     expect(session.closeReason).toBe('error')
   })
@@ -238,7 +251,7 @@ describe('types', () => {
     session.send('tock', { n: 1 })
     // @ts-expect-error: data must match the declared event
     session.send({ event: 'tick', data: { n: '1' } })
-    const untyped: SseSession = session
+    const untyped: SseStream = session
     expect(untyped.send({ data: 'plain' })).toBe(true)
   })
 })
