@@ -410,8 +410,8 @@ describe('fuzzing: every rejected input throws a TypeError naming the field', ()
       kinds: perCall.size,
     })
     // Over maxEventBytes is a size limit, not a malformed field: a RangeError naming the data.
-    expect(() => hub.publish('e', 'x'.repeat(300_000))).toThrow(RangeError)
-    expect(() => hub.publish('e', 'x'.repeat(300_000))).toThrow(/data .*maxEventBytes/)
+    await expect(hub.publish('e', 'x'.repeat(300_000))).rejects.toThrow(RangeError)
+    await expect(hub.publish('e', 'x'.repeat(300_000))).rejects.toThrow(/data .*maxEventBytes/)
     await hub.shutdown({ grace: 0 })
   })
 })

@@ -56,7 +56,6 @@ const HOSTILE: Hostile[] = [
   { name: 'Redis special id -', lines: [header('-')], expect: 200 },
   { name: 'Redis special id +', lines: [header('+')], expect: 200 },
   { name: 'Redis special id >', lines: [header('>')], expect: 200 },
-  { name: 'Redis id 0-0', lines: [header('0-0')], expect: 200 },
   {
     name: 'Redis id overflow',
     lines: [header('18446744073709551616-18446744073709551616')],
@@ -194,7 +193,8 @@ describe.each(adapters)('hostile input: $name', (target) => {
       expect(statuses).toHaveLength(2000)
       expect(open200).toBe(50)
       expect(refused).toBe(1950)
-      expect([...retryAfter]).toEqual(['2'])
+      // retry 2000 with its jitter (up to 50% more): 2 or 3 seconds.
+      for (const after of retryAfter) expect(['2', '3']).toContain(after)
       expect(hub.size).toBe(50)
     } finally {
       for (const socket of sockets) socket.destroy()

@@ -1,6 +1,6 @@
 import { createServer, request, type Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
-import { createHub, type Hub, type SseStream } from '@sse/core'
+import { CURSOR_EVENT, createHub, type Hub, type SseStream } from '@sse/core'
 // Not exported by the package (a source file, as vitest resolves it): when a connection is gone.
 import { streamInternals } from '@sse/core/stream'
 import { RedisStore } from '@sse/redis'
@@ -148,7 +148,8 @@ class ResumingClient {
       const parser = createParser({
         onEvent: (event) => {
           if (event.id) this.lastId = event.id
-          this.data.push(event.data)
+          // Only the events the app published; the cursor event (C34) only moves lastId.
+          if (event.event !== CURSOR_EVENT) this.data.push(event.data)
         },
       })
       const req = request(`${this.upstream()}/events`, { agent: false, headers })

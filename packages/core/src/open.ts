@@ -79,6 +79,23 @@ function prelude(
   return frame
 }
 
+const NEW = Symbol('a new client')
+
+/** Where a stream starts: what it missed, and the cursor when it has none (C34). */
+interface Position {
+  replay: ReplayResult | undefined
+  head: string | undefined
+}
+
+/** Reads a joining stream's position from the store: its replay, or the head for a new client. */
+async function readPosition(hub: Hub, cursor: string | undefined | typeof NEW): Promise<Position> {
+  if (cursor === NEW) return { replay: undefined, head: await hub.store.head() }
+  const replay = await hub.store.replay(cursor)
+  // Nothing replayed carries an id: the lost client gets the head instead of its dead cursor.
+  const head = replay.lost && replay.events.length === 0 ? await hub.store.head() : undefined
+  return { replay, head }
+}
+
 /**
  * Opens a stream on a connection: reads the cursor (C19), sends the head (C01-C05) and a first
  * frame at once (C02), and with a hub replays what the client missed before going live
@@ -135,16 +152,26 @@ export async function openStream<M extends EventMap = EventMap>(
   const resuming = cursor.id !== undefined || cursor.invalid
   // Join before reading the store, so an event published meanwhile is held back, not missed.
   const member = hubInternals.join(hub, stream, options)
-  let replay: ReplayResult | undefined
-  let head: string | undefined
+  const reading = readPosition(hub, resuming ? cursor.id : NEW)
+  // A stream that ends while the store is still answering (a shutdown, a feed gap, the client
+  // leaving) has its answer already: a web runtime must get its Response now, not after the
+  // store (C25).
+  const ended = new Promise<undefined>((resolve) =>
+    internals.onClose(stream, () => resolve(undefined)),
+  )
+  let position: Position | undefined
   try {
-    if (resuming) replay = await hub.store.replay(cursor.id)
-    if (!resuming || (replay?.lost && replay.events.length === 0)) head = await hub.store.head()
+    position = await Promise.race([reading, ended])
   } catch (error) {
     hubInternals.reportError(hub, error)
     internals.end(stream, 'error')
     return typed
   }
+  if (!position) {
+    reading.catch((error) => hubInternals.reportError(hub, error))
+    return typed
+  }
+  const { replay, head } = position
   // Ended meanwhile: the client left, or a shutdown or a feed gap sent it away (C25).
   if (stream.closed) return typed
   if (replay) headers[REPLAY_HEADER] = replay.lost ? 'lost' : 'complete'

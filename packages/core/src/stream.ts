@@ -130,8 +130,7 @@ export class SseStream<M extends EventMap = any> {
   #closeReason: CloseReason | undefined
   /** Frames written before the head went out; sent right after it. */
   #early: (string | Bytes)[] | undefined
-  /** Set by every write, cleared by the next tick: the idle clock runs from that tick on. */
-  #wrote = false
+  /** When the last write happened, on the ticker's clock (at most one tick early). */
   #lastActive = 0
   #deadline = Number.POSITIVE_INFINITY
   #needsDrain = false
@@ -266,7 +265,7 @@ export class SseStream<M extends EventMap = any> {
       else this.#early = [frame]
       return true
     }
-    this.#wrote = true
+    this.#lastActive = ticker.now
     if (this.#sink.write(frame)) return true
     this.#needsDrain = true
     if (this.#sink.bufferedBytes > this.#options.maxBufferedBytes) this.#finish('slow-consumer')
@@ -322,14 +321,9 @@ export class SseStream<M extends EventMap = any> {
       this.#finish('lifetime')
       return
     }
-    // Idle time counts from the first tick after the last write, so a heartbeat never comes
-    // early, even when a busy event loop delays the ticks; it may come up to two ticks late.
-    if (this.#wrote) {
-      this.#wrote = false
-      this.#lastActive = now
-    } else if (this.#heartbeat > 0 && now - this.#lastActive >= this.#heartbeat) {
-      this.#write(HEARTBEAT)
-    }
+    // The write was stamped with the last tick's time, so a heartbeat goes out at most one
+    // tick after the idle interval (docs/deployment.md counts on it), and at most one tick early.
+    if (this.#heartbeat > 0 && now - this.#lastActive >= this.#heartbeat) this.#write(HEARTBEAT)
   }
 
   #finish(reason: CloseReason, answer = reason !== 'client'): void {

@@ -17,6 +17,7 @@ export class Ticker<T> {
   #resolutions = new Map<number, number>()
   #period = 0
   #timer: ReturnType<typeof setInterval> | undefined
+  #now = 0
 
   /** @param tick - looks at one member (a stream's heartbeat and lifetime) */
   constructor(tick: (member: T, now: number) => void) {
@@ -25,6 +26,7 @@ export class Ticker<T> {
 
   add(member: T, resolution: number): void {
     if (this.#members.has(member)) return
+    this.#now = Date.now()
     this.#members.add(member)
     this.#resolutions.set(resolution, (this.#resolutions.get(resolution) ?? 0) + 1)
     this.#reschedule()
@@ -36,6 +38,14 @@ export class Ticker<T> {
     if (count === 0) this.#resolutions.delete(resolution)
     else this.#resolutions.set(resolution, count)
     this.#reschedule()
+  }
+
+  /**
+   * The time of the last sweep (or of the last `add`): a clock at most one period old, which
+   * members stamp their activity with instead of calling `Date.now()` on every write.
+   */
+  get now(): number {
+    return this.#now
   }
 
   /** Number of members, for leak checks. */
@@ -58,6 +68,7 @@ export class Ticker<T> {
 
   #sweep(): void {
     const now = Date.now()
+    this.#now = now
     for (const member of this.#members) this.#tick(member, now)
   }
 }

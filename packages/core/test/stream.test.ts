@@ -4,7 +4,7 @@ import { openStream } from '../src/open'
 import { type SseStream, ticker } from '../src/stream'
 import { RecordingClient } from './sink'
 
-type Events = { tick: { n: number } }
+type Events = { tick: { n: number }; 'stream-error': string }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

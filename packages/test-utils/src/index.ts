@@ -1,12 +1,23 @@
 /**
- * `@sse/test-utils`: the shared conformance suite (conformance.md, C01-C24) and the real-socket
+ * `@sse/test-utils`: the shared conformance suite (conformance.md, C01-C26, C34) and the real-socket
  * clients it is built on, for every adapter's tests.
  * @module
  */
 
 export { asParsed } from './conformance/encoding'
-export { CaseContext, type ConformanceCase, streamLog } from './conformance/harness'
-export { conformanceCases, type RunConformanceOptions, runConformance } from './conformance/run'
+export {
+  CaseContext,
+  type CaseTag,
+  type ConformanceCase,
+  type SuiteVariant,
+  streamLog,
+} from './conformance/harness'
+export {
+  conformanceCases,
+  type RunConformanceOptions,
+  runConformance,
+  suiteVariants,
+} from './conformance/run'
 export { coreNodeHandler, coreNodeTarget, coreWebTarget } from './core-targets'
 export {
   type ConnectEventSourceOptions,
@@ -18,6 +29,7 @@ export {
 export { openHttp1Stream } from './http1-client'
 export { http2Fetch, openHttp2Stream } from './http2-client'
 export { type ListenOptions, listen } from './listen'
+export { SlowStore } from './slow-store'
 export { framingProblems, type ReceivedComment, type ReceivedEvent, SseReader } from './sse-reader'
 export {
   type OpenStreamOptions,

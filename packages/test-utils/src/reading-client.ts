@@ -35,6 +35,9 @@ export abstract class ReadingClient implements StreamClient {
   retries() {
     return this.reader.retries
   }
+  cursors() {
+    return this.reader.cursors
+  }
   waitForText(match: string | RegExp, timeoutMs?: number) {
     return this.reader.waitForText(match, timeoutMs)
   }

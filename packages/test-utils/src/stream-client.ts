@@ -54,6 +54,8 @@ export interface StreamClient {
   comments(): ReceivedComment[]
   /** `retry:` values parsed so far. */
   retries(): number[]
+  /** The ids of the cursor events (C34) parsed so far; they are not in `events()`. */
+  cursors(): string[]
   /** Waits until the decoded body contains `match`. */
   waitForText(match: string | RegExp, timeoutMs?: number): Promise<void>
   /** Waits until at least `count` events arrived; returns all events so far. */

@@ -1,4 +1,4 @@
-import { createHub, type SseStream } from '@sse/core'
+import type { SseStream } from '@sse/core'
 import { expect } from 'vitest'
 import { sleep, waitFor } from '../wait'
 import { type ConformanceCase, streamLog } from './harness'
@@ -28,8 +28,9 @@ async function settled(what: string, read: () => number, quietMs = 250): Promise
 export const flowCases: ConformanceCase[] = [
   {
     name: 'C23 drops a client that stops reading once over maxBufferedBytes (64 KiB); a healthy client on the same hub gets everything',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub({ heartbeat: false, maxBufferedBytes: 64 * KiB })
+      const hub = t.hub({ heartbeat: false, maxBufferedBytes: 64 * KiB })
       const log = streamLog()
       const server = await t.start({ options: () => ({ hub }), onOpen: log.onOpen })
       const slow = await t.stream(server)
@@ -59,6 +60,7 @@ export const flowCases: ConformanceCase[] = [
   },
   {
     name: 'C24 pauses a piped async generator while the client is slow, and delivers everything after',
+    tags: ['pipe'],
     async run(t) {
       const total = 750
       const pad = 'y'.repeat(16 * KiB)
@@ -97,6 +99,7 @@ export const flowCases: ConformanceCase[] = [
   },
   {
     name: 'C24 stops a piped async generator when the client leaves: its finally runs, pipe() resolves',
+    tags: ['pipe'],
     async run(t) {
       let produced = 0
       let finalized = 0
@@ -142,6 +145,7 @@ export const flowCases: ConformanceCase[] = [
   },
   {
     name: 'C24 cancels a piped ReadableStream when the client leaves',
+    tags: ['pipe'],
     async run(t) {
       let pulled = 0
       const cancelled: unknown[] = []

@@ -1,4 +1,12 @@
-import type { SseStream } from '@sse/core'
+import {
+  createHub,
+  type EventStore,
+  type Hub,
+  type HubOptions,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type SseStream,
+} from '@sse/core'
 import {
   type ConnectEventSourceOptions,
   connectEventSource,
@@ -8,10 +16,30 @@ import { type OpenStreamOptions, openStream, type StreamClient } from '../stream
 import type { ConformanceTarget, ServerUnderTest, StreamScenario } from '../target'
 import { waitFor, within } from '../wait'
 
+/** What a case exercises, so that a variant of the suite runs the cases it concerns. */
+export type CaseTag = 'store' | 'pipe'
+
 /** One conformance case: its name starts with the rule number (`C07 splits data...`). */
 export interface ConformanceCase {
   name: string
+  /** `store`: it opens streams on a hub made with `t.hub()`; `pipe`: it pipes a source. */
+  tags?: readonly CaseTag[]
   run(t: CaseContext): Promise<void>
+}
+
+/**
+ * A second run of some cases under harder conditions: every hub on a slow, faulty store (as a
+ * remote store can be), or every stream coalescing its writes.
+ */
+export interface SuiteVariant {
+  /** Shown after the target's name, for example `with a slow store`. */
+  name: string
+  /** The cases it runs: those with one of these tags. */
+  tags: readonly CaseTag[]
+  /** Makes the store of every hub that a case creates with `t.hub()`. */
+  store?: (options: MemoryStoreOptions) => EventStore
+  /** Opens every stream with `coalesce: true`. */
+  coalesce?: boolean
 }
 
 /**
@@ -20,17 +48,33 @@ export interface ConformanceCase {
  */
 export class CaseContext {
   readonly target: ConformanceTarget
+  readonly variant: SuiteVariant | undefined
   readonly #servers: ServerUnderTest[] = []
   readonly #clients: { close(): void }[] = []
   readonly #cleanups: (() => void | Promise<void>)[] = []
 
-  constructor(target: ConformanceTarget) {
+  constructor(target: ConformanceTarget, variant?: SuiteVariant) {
     this.target = target
+    this.variant = variant
+  }
+
+  /** A store with these retention options: a `MemoryStore`, or the variant's store. */
+  store(options: MemoryStoreOptions = {}): EventStore {
+    return this.variant?.store?.(options) ?? new MemoryStore(options)
+  }
+
+  /** A hub on {@link CaseContext.store} (unless `options.store` is given), as the variant wants. */
+  hub(options: HubOptions = {}): Hub {
+    const coalesce = this.variant?.coalesce ? { coalesce: true } : {}
+    return createHub({ ...coalesce, ...options, store: options.store ?? this.store() })
   }
 
   /** Starts the target's server with `scenario`. */
   async start(scenario: StreamScenario): Promise<ServerUnderTest> {
-    const server = await this.target.start(scenario)
+    const effective: StreamScenario = this.variant?.coalesce
+      ? { ...scenario, options: (info) => ({ ...scenario.options?.(info), coalesce: true }) }
+      : scenario
+    const server = await this.target.start(effective)
     this.#servers.push(server)
     return server
   }

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http'
-import { createHub } from '@sse/core'
 import { expect, vi } from 'vitest'
 import { sleep, waitFor, within } from '../wait'
 import { type ConformanceCase, header, nodeServerOf, streamLog } from './harness'
@@ -73,8 +72,9 @@ export const livenessCases: ConformanceCase[] = [
   },
   {
     name: 'C16 notices a client that leaves: signal aborts once with "client", the hub forgets it, later sends return false, nothing logged',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub()
+      const hub = t.hub()
       const log = streamLog()
       const aborts: unknown[] = []
       const unhandled: unknown[] = []
@@ -204,6 +204,7 @@ export const livenessCases: ConformanceCase[] = [
   },
   {
     name: "C18 a stream with no heartbeat outlives the server's socket timeout (200 ms)",
+    tags: ['store'],
     async run(t) {
       const log = streamLog()
       const server = await t.start({ options: () => ({ heartbeat: false }), onOpen: log.onOpen })
@@ -222,8 +223,9 @@ export const livenessCases: ConformanceCase[] = [
   },
   {
     name: 'C18 hub.shutdown({ grace }) ends open streams, also a stuck one, and server.close() completes',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub({ heartbeat: false })
+      const hub = t.hub({ heartbeat: false })
       const log = streamLog()
       const server = await t.start({ options: () => ({ hub }), onOpen: log.onOpen })
       const node = nodeServerOf(server, 'C18')
@@ -260,8 +262,9 @@ export const livenessCases: ConformanceCase[] = [
   },
   {
     name: 'C18 a stream opened during shutdown gets 200 with retry and Retry-After, and ends',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub({ heartbeat: false, retry: 2000 })
+      const hub = t.hub({ heartbeat: false, retry: 2000 })
       const log = streamLog()
       const server = await t.start({ options: () => ({ hub }), onOpen: log.onOpen })
       const open = await t.stream(server)

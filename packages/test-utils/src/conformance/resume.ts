@@ -1,4 +1,4 @@
-import { createHub, type Hub, MemoryStore } from '@sse/core'
+import type { Hub } from '@sse/core'
 import { expect } from 'vitest'
 import type { StreamClient } from '../stream-client'
 import { sleep, waitFor } from '../wait'
@@ -11,8 +11,8 @@ async function published(hub: Hub, count: number, event = 'n', from = 0): Promis
 }
 
 /** Starts a server whose streams join `hub` (heartbeats off), with `ids` already published. */
-async function withHistory(t: CaseContext, count: number, store = new MemoryStore()) {
-  const hub = createHub({ store, heartbeat: false })
+async function withHistory(t: CaseContext, count: number, store = t.store()) {
+  const hub = t.hub({ store, heartbeat: false })
   const ids = await published(hub, count)
   const server = await t.start({ options: () => ({ hub }) })
   return { hub, ids, server }
@@ -30,6 +30,7 @@ function expectLost(client: StreamClient, lastEventId: string | null): void {
 export const resumeCases: ConformanceCase[] = [
   {
     name: 'C19 reads the Last-Event-ID header and resumes after it',
+    tags: ['store'],
     async run(t) {
       const { ids, server } = await withHistory(t, 5)
       const client = await t.stream(server, { headers: { 'last-event-id': ids[1]! } })
@@ -40,6 +41,7 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C19 accepts the lastEventId query parameter',
+    tags: ['store'],
     async run(t) {
       const { ids, server } = await withHistory(t, 5)
       const path = `/events?lastEventId=${encodeURIComponent(ids[2]!)}`
@@ -51,6 +53,7 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C19 the header wins over the query parameter',
+    tags: ['store'],
     async run(t) {
       const { ids, server } = await withHistory(t, 5)
       const path = `/events?lastEventId=${encodeURIComponent(ids[0]!)}`
@@ -62,6 +65,7 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C19 treats an over-long Last-Event-ID (300 chars) as unknown, never an error status',
+    tags: ['store'],
     async run(t) {
       const { ids, server } = await withHistory(t, 3)
       const client = await t.stream(server, {
@@ -79,6 +83,7 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C19 treats a non-ASCII Last-Event-ID (header or query) as unknown, never an error status',
+    tags: ['store'],
     async run(t) {
       const { ids, server } = await withHistory(t, 3)
       // 'é' as a Latin-1 header byte, the most a client can put in a header value.
@@ -100,8 +105,9 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C20 replays exactly the events after the cursor, in order with their ids, then live, while publishing goes on',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub({ heartbeat: false })
+      const hub = t.hub({ heartbeat: false })
       const server = await t.start({ options: () => ({ hub }) })
       const first = await t.stream(server)
       const ids = await published(hub, 20)
@@ -132,8 +138,9 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C20 the eventsource client gets every event exactly once across server-ended streams (maxLifetime)',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub({ heartbeat: false })
+      const hub = t.hub({ heartbeat: false })
       const server = await t.start({
         options: () => ({ hub, maxLifetime: 100, retry: 20 }),
       })
@@ -164,6 +171,7 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C21 reports an unknown cursor with a history-lost event and SSE-Replay: lost',
+    tags: ['store'],
     async run(t) {
       const { ids, server } = await withHistory(t, 3)
       const client = await t.stream(server, { headers: { 'last-event-id': 'nope' } })
@@ -179,8 +187,9 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C21 reports a cursor older than the retained history as lost and replays what is retained',
+    tags: ['store'],
     async run(t) {
-      const { ids, server } = await withHistory(t, 10, new MemoryStore({ maxEvents: 5 }))
+      const { ids, server } = await withHistory(t, 10, t.store({ maxEvents: 5 }))
       const trimmed = await t.stream(server, { headers: { 'last-event-id': ids[1]! } })
       await trimmed.waitForEvents(6)
       expectLost(trimmed, ids[1]!)
@@ -199,6 +208,7 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C21 reports a known cursor with SSE-Replay: complete and no history-lost event',
+    tags: ['store'],
     async run(t) {
       const { hub, ids, server } = await withHistory(t, 3)
       const client = await t.stream(server, { headers: { 'last-event-id': ids[2]! } })
@@ -212,8 +222,9 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C22 hub ids are ASCII, strictly increasing across streams and topics, and never repeat',
+    tags: ['store'],
     async run(t) {
-      const hub = createHub({ heartbeat: false })
+      const hub = t.hub({ heartbeat: false })
       const server = await t.start({
         options: (request) => {
           const topic = new URL(request.url, 'http://x').searchParams.get('topic')
@@ -249,11 +260,12 @@ export const resumeCases: ConformanceCase[] = [
   },
   {
     name: 'C22 a new store (a restart) never reuses an old id and reports an old cursor as lost',
+    tags: ['store'],
     async run(t) {
-      let hub = createHub({ heartbeat: false })
+      let hub = t.hub({ heartbeat: false })
       const server = await t.start({ options: () => ({ hub }) })
       const before = await published(hub, 5)
-      hub = createHub({ store: new MemoryStore(), heartbeat: false })
+      hub = t.hub({ store: t.store(), heartbeat: false })
       const after = await published(hub, 5)
       for (const id of after) expect(before).not.toContain(id)
       const client = await t.stream(server, { headers: { 'last-event-id': before[4]! } })

@@ -1,8 +1,11 @@
 import { describe, it } from 'vitest'
+import { SlowStore } from '../slow-store'
 import type { ConformanceTarget } from '../target'
+import { cursorCases } from './cursor'
 import { encodingCases } from './encoding'
+import { faultCases } from './faults'
 import { flowCases } from './flow'
-import { CaseContext, type ConformanceCase } from './harness'
+import { CaseContext, type ConformanceCase, type SuiteVariant } from './harness'
 import { headCases } from './head'
 import { livenessCases } from './liveness'
 import { resumeCases } from './resume'
@@ -14,6 +17,22 @@ export const conformanceCases: readonly ConformanceCase[] = [
   ...livenessCases,
   ...resumeCases,
   ...flowCases,
+  ...faultCases,
+  ...cursorCases,
+]
+
+/**
+ * The variants every target runs besides the plain suite: the hub cases on a store that answers
+ * every replay 30 ms late (as a remote store does, so events are published while replays are
+ * still being read), and the hub and pipe cases with `coalesce` on.
+ */
+export const suiteVariants: readonly SuiteVariant[] = [
+  {
+    name: 'with a slow store',
+    tags: ['store'],
+    store: (options) => new SlowStore({ ...options, delay: 30 }),
+  },
+  { name: 'with coalesce', tags: ['store', 'pipe'], coalesce: true },
 ]
 
 /**
@@ -26,6 +45,11 @@ export interface RunConformanceOptions {
   skip?: string[]
   /** Cases known to fail for a documented bug: registered with `it.fails`, so a fix shows up. */
   fails?: string[]
+  /**
+   * The variants to run besides the plain suite.
+   * @default suiteVariants
+   */
+  variants?: readonly SuiteVariant[]
 }
 
 function lookup(entries: string[] | undefined, name: string): string | undefined {
@@ -37,9 +61,10 @@ function lookup(entries: string[] | undefined, name: string): string | undefined
 }
 
 /**
- * Registers the conformance suite (conformance.md, C01-C24) for `target`: one vitest
- * `describe(target.name)` with one `it` per rule or sub-rule, named with the rule number first.
- * Every case starts its own server with `target.start(scenario)` and closes it afterwards.
+ * Registers the conformance suite (conformance.md, C01-C26 and C34) for `target`: one vitest
+ * `describe(target.name)` with one `it` per rule or sub-rule, named with the rule number first,
+ * then one `describe` per variant ({@link suiteVariants}) with the cases it concerns. Every case
+ * starts its own server with `target.start(scenario)` and closes it afterwards.
  *
  * @example
  * ```ts
@@ -51,22 +76,29 @@ export function runConformance(
   target: ConformanceTarget,
   options: RunConformanceOptions = {},
 ): void {
-  describe(target.name, () => {
-    for (const testCase of conformanceCases) {
-      const run = async () => {
-        const context = new CaseContext(target)
-        try {
-          await testCase.run(context)
-        } finally {
-          await context.cleanup()
+  const register = (name: string, cases: readonly ConformanceCase[], variant?: SuiteVariant) => {
+    describe(name, () => {
+      for (const testCase of cases) {
+        const run = async () => {
+          const context = new CaseContext(target, variant)
+          try {
+            await testCase.run(context)
+          } finally {
+            await context.cleanup()
+          }
         }
+        const skipped = lookup(options.skip, testCase.name)
+        const failing = lookup(options.fails, testCase.name)
+        if (skipped !== undefined)
+          it.skip(`${testCase.name} [SKIPPED on ${target.name}: ${skipped}]`, run)
+        else if (failing !== undefined) it.fails(`${testCase.name} [KNOWN BUG: ${failing}]`, run)
+        else it(testCase.name, run)
       }
-      const skipped = lookup(options.skip, testCase.name)
-      const failing = lookup(options.fails, testCase.name)
-      if (skipped !== undefined)
-        it.skip(`${testCase.name} [SKIPPED on ${target.name}: ${skipped}]`, run)
-      else if (failing !== undefined) it.fails(`${testCase.name} [KNOWN BUG: ${failing}]`, run)
-      else it(testCase.name, run)
-    }
-  })
+    })
+  }
+  register(target.name, conformanceCases)
+  for (const variant of options.variants ?? suiteVariants) {
+    const cases = conformanceCases.filter((c) => c.tags?.some((tag) => variant.tags.includes(tag)))
+    register(`${target.name} ${variant.name}`, cases, variant)
+  }
 }

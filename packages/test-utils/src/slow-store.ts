@@ -1,0 +1,79 @@
+import {
+  type EventInput,
+  type EventStore,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type ReplayResult,
+  type StoredEvent,
+} from '@sse/core'
+import { type Deferred, deferred, sleep } from './wait'
+
+/**
+ * A store as slow and as faulty as a remote one can be, for the fault cases of the suite (C25)
+ * and its slow-store variant: every replay and head is answered after `delay` ms (as a Redis
+ * round trip would be, only longer), appends fail while {@link SlowStore.failing} is set,
+ * replays can be held until released, and the live feed can report a gap. The history itself is
+ * a real {@link MemoryStore}.
+ */
+export class SlowStore implements EventStore {
+  readonly inner: MemoryStore
+  /** While true, `append` rejects (Redis down) and `replay` and `head` too. */
+  failing = false
+  readonly #delay: number
+  readonly #gaps = new Set<() => void>()
+  #held: Deferred<void> | undefined
+
+  constructor(options: MemoryStoreOptions & { delay?: number } = {}) {
+    this.inner = new MemoryStore(options)
+    this.#delay = options.delay ?? 30
+  }
+
+  async append(input: EventInput): Promise<StoredEvent> {
+    if (this.failing) throw new Error('SlowStore: append failed (failing on demand)')
+    return this.inner.append(input)
+  }
+
+  async replay(after: string | undefined): Promise<ReplayResult> {
+    await this.#wait()
+    return this.inner.replay(after)
+  }
+
+  async head(): Promise<string> {
+    await this.#wait()
+    return this.inner.head()
+  }
+
+  subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void {
+    const unsubscribe = this.inner.subscribe(listener)
+    if (onGap) this.#gaps.add(onGap)
+    return () => {
+      unsubscribe()
+      if (onGap) this.#gaps.delete(onGap)
+    }
+  }
+
+  compare(a: string, b: string): number {
+    return this.inner.compare(a, b)
+  }
+
+  /** Holds every replay and head until the returned function is called. */
+  hold(): () => void {
+    const held = deferred<void>()
+    this.#held = held
+    return () => {
+      if (this.#held === held) this.#held = undefined
+      held.resolve()
+    }
+  }
+
+  /** Reports a gap in the live feed, as a Redis store does after missing trimmed events. */
+  gap(): void {
+    for (const onGap of this.#gaps) onGap()
+  }
+
+  async #wait(): Promise<void> {
+    await sleep(this.#delay)
+    await this.#held?.promise
+    if (this.failing) throw new Error('SlowStore: replay failed (failing on demand)')
+  }
+}
