@@ -89,7 +89,17 @@ interface Position {
 
 /** Reads a joining stream's position from the store: its replay, or the head for a new client. */
 async function readPosition(hub: Hub, cursor: string | undefined | typeof NEW): Promise<Position> {
-  if (cursor === NEW) return { replay: undefined, head: await hub.store.head() }
+  if (cursor === NEW) {
+    // Without its cursor a new client still gets its stream: refusing it for a store that is
+    // briefly away would cost more than the rare cut before its first event.
+    const head = await Promise.resolve()
+      .then(() => hub.store.head())
+      .catch((error: unknown) => {
+        hubInternals.reportError(hub, error)
+        return undefined
+      })
+    return { replay: undefined, head }
+  }
   const replay = await hub.store.replay(cursor)
   // Nothing replayed carries an id: the lost client gets the head instead of its dead cursor.
   const head = replay.lost && replay.events.length === 0 ? await hub.store.head() : undefined

@@ -17,6 +17,12 @@ export interface WebStreamOptions<M extends EventMap = EventMap> extends OpenOpt
    * @default 16384
    */
   highWaterMark?: number
+  /**
+   * The server that accepted the request, where the runtime has one (a Fetch handler served by
+   * node:http), so that `closeStreams({ server })` finds this stream; without it, only
+   * `closeStreams()` does.
+   */
+  server?: object
 }
 
 /** What {@link openWebStream} gives: return `response` from the handler, write to `stream`. */
@@ -109,6 +115,7 @@ export async function openWebStream<M extends EventMap = EventMap>(
     sink,
     // The runtime owns connection-level headers; never set HTTP/1-only ones here (C04).
     http2: true,
+    server: options.server,
     lastEventIdHeader: request.headers.get('last-event-id'),
     url: request.url,
     method: request.method,

@@ -204,6 +204,21 @@ describe('Hub', () => {
     expect(late.session.closed).toBe(true)
   })
 
+  it('opens a new stream without its cursor when the store cannot tell its head, and reports it', async () => {
+    const onError = vi.fn()
+    const store = new MemoryStore()
+    store.head = () => {
+      throw new Error('store away')
+    }
+    const hub = createHub<Events>({ store, onError, retryJitter: 0, retry: 1000 })
+    const { client, session } = await connect(hub)
+    expect(session.closed).toBe(false)
+    expect(client.text).toBe('retry: 1000\n\n')
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'store away' }))
+    await hub.publish('tick', { n: 1 })
+    expect(client.ids).toHaveLength(1)
+  })
+
   it('drops connections that have not flushed within the grace period', async () => {
     const hub = createHub<Events>()
     const { client } = await connect(hub)

@@ -54,11 +54,15 @@ describe.each(majors)('%s', (name, express: ExpressFactory) => {
       next()
     })
     let seen: SseStream<Events> | undefined
-    app.get('/events', sse<Events>({ heartbeat: false, retry: 1500, retryJitter: 0 }), (_req, res) => {
-      seen = res.locals.sse
-      res.sse.send('tick', { n: 1 })
-      res.sse.send('note', 'hello')
-    })
+    app.get(
+      '/events',
+      sse<Events>({ heartbeat: false, retry: 1500, retryJitter: 0 }),
+      (_req, res) => {
+        seen = res.locals.sse
+        res.sse.send('tick', { n: 1 })
+        res.sse.send('note', 'hello')
+      },
+    )
     const client = await open(`${await serve(app)}/events`)
     expect(client.status).toBe(200)
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')

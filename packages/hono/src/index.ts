@@ -88,7 +88,9 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
     // headers go there too, or a `Cache-Control` set earlier would replace `no-cache, no-transform`.
     const pending = c.res.headers
     const headers = presetHeaders(c, options.headers)
-    const { stream, response } = await openWebStream<M>(c.req.raw, { ...options, headers })
+    // On Node the socket knows its server, so closeStreams({ server }) ends web streams too.
+    const server = (node?.incoming?.socket as { server?: object } | undefined)?.server
+    const { stream, response } = await openWebStream<M>(c.req.raw, { server, ...options, headers })
     for (const [name, value] of response.headers) {
       if (name !== 'set-cookie') pending.set(name, value)
     }

@@ -145,17 +145,17 @@ export class RedisStore implements EventStore {
       (options.approximate ?? true) ? '~' : '=',
       Number.isFinite(maxAge) ? Math.ceil(maxAge) : -1,
     ]
-    this.#owned = !(redis instanceof Redis)
+    const shared = isClient(redis)
+    this.#owned = !shared
     // No offline queue and no retries per command: while Redis is down an append fails (after
     // offlineTimeout) instead of waiting in memory, and an XADD cut off by a disconnect rejects
     // instead of being sent again after the reconnect, which could store the event twice.
     const own = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } satisfies RedisOptions
-    this.client =
-      redis instanceof Redis
-        ? redis
-        : typeof redis === 'string'
-          ? new Redis(redis, own)
-          : new Redis({ ...redis, ...own })
+    this.client = shared
+      ? redis
+      : typeof redis === 'string'
+        ? new Redis(redis, own)
+        : new Redis({ ...(redis as RedisOptions), ...own })
     this.#watch(this.client)
   }
 
@@ -212,10 +212,12 @@ export class RedisStore implements EventStore {
   }
 
   /**
-   * The id of the last entry the live feed delivered (or, without a feed, the stream's newest):
-   * every later entry reaches the feed's subscribers, and a replay after it returns them.
+   * The id of the last entry the live feed delivered, without a round trip (so a new stream
+   * opens even while Redis is briefly away: later entries come through the feed once it is
+   * back, or it reports a gap). Without a started feed, the stream's newest id.
    */
   async head(): Promise<string> {
+    if (this.#lastId !== undefined) return this.#lastId
     await this.#usable()
     if (this.#lastId !== undefined) return this.#lastId
     try {
@@ -436,6 +438,21 @@ export class RedisStore implements EventStore {
       this.#onError(fail('lost the connection to Redis, reconnecting', error))
     })
   }
+}
+
+/**
+ * A client to share, told from options by what it can do rather than by `instanceof`: the
+ * application's ioredis may be another copy or major (5 or 6) than the one this package loads,
+ * and mistaking its client for options would silently connect to localhost instead.
+ */
+function isClient(redis: RedisStoreOptions['redis']): redis is Redis {
+  const candidate = redis as Partial<Redis> | undefined
+  return (
+    typeof candidate === 'object' &&
+    typeof candidate.duplicate === 'function' &&
+    typeof candidate.xread === 'function' &&
+    typeof candidate.status === 'string'
+  )
 }
 
 function fail(message: string, cause: unknown): RedisStoreError {
