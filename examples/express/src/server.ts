@@ -1,4 +1,5 @@
 import * as demo from '@sse/example-shared'
+import { closeStreams } from '@sse/express'
 import express from 'express'
 import { demoRoutes, jsonErrors } from './routes.ts'
 
@@ -7,8 +8,9 @@ const app = express().use(demoRoutes(hub)).use(jsonErrors)
 
 const server = app.listen(demo.settings.port, demo.settings.host, () => demo.logListening(server))
 
-// Ctrl+C: end the open streams (pages reconnect and resume once the server is back), then close.
+// Ctrl+C: stop the ticks and end every open stream, /events and /chat alike (pages reconnect and
+// resume once the server is back), then close.
 demo.onShutdown(async () => {
-  await close()
+  await Promise.all([close(), closeStreams({ server, grace: demo.shutdownGrace })])
   server.close()
 })

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import * as demo from '@sse/example-shared'
-import { sse, sseMiddleware } from '@sse/hono'
+import { closeStreams, sse, sseMiddleware } from '@sse/hono'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
@@ -58,8 +58,9 @@ const server = serve(
   (info) => demo.logListening(info),
 )
 
-// Ctrl+C: end the open streams (pages reconnect and resume once the server is back), then close.
+// Ctrl+C: stop the ticks and end every open stream, /events and /chat alike (pages reconnect and
+// resume once the server is back), then close.
 demo.onShutdown(async () => {
-  await close()
+  await Promise.all([close(), closeStreams({ server, grace: demo.shutdownGrace })])
   server.close()
 })

@@ -1,7 +1,7 @@
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import * as demo from '@sse/example-shared'
-import { sse } from '@sse/koa'
+import { closeStreams, sse } from '@sse/koa'
 import Koa from 'koa'
 import serve from 'koa-static'
 
@@ -54,8 +54,9 @@ app.use(serve(demo.pageDir))
 
 const server = app.listen(demo.settings.port, demo.settings.host, () => demo.logListening(server))
 
-// Ctrl+C: end the open streams (pages reconnect and resume once the server is back), then close.
+// Ctrl+C: stop the ticks and end every open stream, /events and /chat alike (pages reconnect and
+// resume once the server is back), then close.
 demo.onShutdown(async () => {
-  await close()
+  await Promise.all([close(), closeStreams({ server, grace: demo.shutdownGrace })])
   server.close()
 })

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { hostname } from 'node:os'
+import { closeStreams } from '@sse/core'
 import { demoRoutes, jsonErrors } from '@sse/example-express/routes'
 import * as demo from '@sse/example-shared'
 import { RedisStore, RedisStoreError } from '@sse/redis'
@@ -90,7 +91,10 @@ const server = app.listen(demo.settings.port, demo.settings.host, () => {
 demo.onShutdown(async () => {
   stopTicker()
   await store.client.eval(RELEASE, 1, LEASE, instance).catch(() => {})
-  await hub.shutdown({ grace: demo.shutdownGrace })
+  await Promise.all([
+    hub.shutdown({ grace: demo.shutdownGrace }),
+    closeStreams({ server, grace: demo.shutdownGrace }),
+  ])
   await store.close()
   server.close()
 })

@@ -19,9 +19,10 @@ export interface StreamOptions {
    */
   retry?: number | false
   /**
-   * Adds up to this fraction of `retry` to each client's delay, at random, so clients dropped
-   * together (a shutdown, a resync, a limit) do not come back in the same second (C26). `0`
-   * sends exactly `retry`.
+   * Spreads each client's delay evenly over `retry` ± this fraction of it (0.5: from half to one
+   * and a half times `retry`), so clients dropped together (a shutdown, a resync, a limit) do not
+   * come back in the same second (C26) while they still come back after `retry` on average.
+   * `0` sends exactly `retry`.
    * @default 0.5
    */
   retryJitter?: number
@@ -131,10 +132,11 @@ export function resolveOptions(
   return out
 }
 
-/** This client's reconnection delay: `retry` (or the default) plus its share of the jitter. */
+/** This client's reconnection delay: `retry` (or the default), spread by `retryJitter`. */
 export function jitteredRetry(options: ResolvedStreamOptions): number {
   const retry = options.retry === false ? DEFAULT_RETRY : options.retry
-  return retry + Math.floor(retry * options.retryJitter * Math.random())
+  const spread = options.retryJitter
+  return Math.floor(retry * (1 - spread + 2 * spread * Math.random()))
 }
 
 /** The first frame of a stream: a jittered `retry:`, or a bare comment when `retry` is false. */

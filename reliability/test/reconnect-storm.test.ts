@@ -1,0 +1,122 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createHub, type Hub } from '@sse/core'
+import { openNodeStream } from '@sse/core/node'
+import { SlowStore, waitFor } from '@sse/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { figure, timeFile } from './support/figures'
+
+timeFile(import.meta.url)
+
+// Two client processes: one process may hold at most 20,000 open files, and this one holds the
+// server's side of every connection.
+const PROCESSES = 2
+const RETRY = 3000
+const fixture = new URL('./fixtures/storm-clients.mjs', import.meta.url)
+
+const children = new Set<ChildProcess>()
+const servers = new Set<Server>()
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL')
+  children.clear()
+  for (const server of servers) server.closeAllConnections()
+  for (const server of servers) server.close()
+  servers.clear()
+})
+
+interface Storm {
+  /** When each client sent its reconnect, in ms after the drop. */
+  arrivals: number[]
+  hub: Hub
+}
+
+/**
+ * Opens `clients` streams on a hub, drops them all at once (a gap in the store's live feed, so
+ * every stream ends with `resync`), and records when each client sent its reconnect.
+ */
+async function storm(clients: number, retryJitter?: number): Promise<Storm> {
+  const store = new SlowStore({ delay: 0 })
+  const hub = createHub({ store, heartbeat: false, retry: RETRY, retryJitter })
+  const server = createServer((req, res) => {
+    void openNodeStream(req, res, { hub })
+  })
+  servers.add(server)
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, resolve),
+  )
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`
+  let opened = 0
+  let reopened = 0
+  const sentAt: number[] = []
+  for (let i = 0; i < PROCESSES; i++) {
+    const child = fork(fixture, [url, String(clients / PROCESSES)], { stdio: 'inherit' })
+    children.add(child)
+    child.on('message', (message: { type: string; sentAt?: number[] }) => {
+      if (message.type === 'opened') opened++
+      else if (message.type === 'reopened') {
+        reopened++
+        sentAt.push(...(message.sentAt ?? []))
+      }
+    })
+  }
+  await waitFor('every stream to open', () => opened === PROCESSES && hub.size === clients, {
+    timeout: 60_000,
+  })
+  // Date.now(): the clients' clock is another process's.
+  const droppedAt = Date.now()
+  store.gap()
+  await waitFor('every client to come back', () => reopened === PROCESSES, { timeout: 30_000 })
+  return { arrivals: sentAt.map((at) => at - droppedAt), hub }
+}
+
+/**
+ * The busiest second of a reconnect wave against its mean rate, over the time from the drop
+ * until the last client was back: 1 when the clients come back evenly, and high when they all
+ * come back in the same second.
+ */
+function peakToMean(arrivals: readonly number[]): { busiest: number; mean: number } {
+  const sorted = [...arrivals].sort((a, b) => a - b)
+  let busiest = 0
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! < sorted[i]! - 1000) j++
+    busiest = Math.max(busiest, i - j + 1)
+  }
+  const span = Math.max(sorted.at(-1)!, 1000) / 1000
+  return { busiest, mean: sorted.length / span }
+}
+
+describe('reconnect storm (C26)', () => {
+  it('10,000 clients dropped at once come back spread out: the busiest second holds at most 2× the mean rate', async () => {
+    const clients = 10_000
+    const { arrivals, hub } = await storm(clients)
+    const { busiest, mean } = peakToMean(arrivals)
+    const sorted = [...arrivals].sort((a, b) => a - b)
+    figure('reconnect-storm', `${clients} clients, retry ${RETRY} ms, default retryJitter`, {
+      clients,
+      arrivals: arrivals.length,
+      firstMs: sorted[0]!,
+      lastMs: sorted.at(-1)!,
+      busiestSecond: busiest,
+      meanPerSecond: mean,
+      peakToMean: busiest / mean,
+    })
+    expect(arrivals).toHaveLength(clients)
+    expect(busiest / mean).toBeLessThanOrEqual(2)
+    expect(hub.size).toBe(clients)
+  })
+
+  it('without jitter the same wave comes back all at once (the control: the check can fail)', async () => {
+    const clients = 2000
+    const { arrivals } = await storm(clients, 0)
+    const { busiest, mean } = peakToMean(arrivals)
+    figure('reconnect-storm', `${clients} clients, retry ${RETRY} ms, retryJitter 0`, {
+      clients,
+      arrivals: arrivals.length,
+      busiestSecond: busiest,
+      meanPerSecond: mean,
+      peakToMean: busiest / mean,
+    })
+    expect(busiest / mean).toBeGreaterThan(2)
+  })
+})
