@@ -6,14 +6,13 @@ import {
   Inject,
   Post,
   Query,
-  Req,
-  Res,
 } from '@nestjs/common'
 import type { SseStream } from '@sse/core'
-import { openNodeStream } from '@sse/core/node'
 import * as demo from '@sse/example-shared'
 import { SseHub, SseRoute } from '@sse/nestjs'
-import type { Request, Response } from 'express'
+
+/** The body of `POST /chat`, as JSON parsing leaves it: checked by {@link requirePrompt}. */
+type ChatBody = { prompt?: unknown } | undefined
 
 function requirePrompt(value: unknown): string {
   const prompt = demo.promptOf(value)
@@ -21,12 +20,17 @@ function requirePrompt(value: unknown): string {
   return prompt
 }
 
+/** The pretend model's answer, piped into the open stream; it ends once the answer is done. */
+function answer(prompt: string) {
+  return (stream: SseStream<demo.ChatEvents>) => stream.pipe(demo.answer(prompt))
+}
+
 @Controller()
 export class DemoController {
   constructor(@Inject(SseHub) private readonly hub: SseHub<demo.Events>) {}
 
   /** Ticks and notifications; a page that reconnects gets what it missed, then live events. */
-  @SseRoute('events', { maxLifetime: demo.settings.streamLifetimeMs })
+  @SseRoute<demo.Events>('events', { maxLifetime: demo.settings.streamLifetimeMs })
   events() {
     return this.hub.subscribe()
   }
@@ -39,22 +43,15 @@ export class DemoController {
     return { id: await this.hub.publish('notification', { text, time: new Date().toISOString() }) }
   }
 
-  /** A stream of its own, outside the hub: it ends once the answer is done. */
-  @SseRoute('chat')
+  /** A stream of its own, outside the hub. A missing prompt is a 400 before it opens. */
+  @SseRoute<demo.ChatEvents>('chat')
   chat(@Query('prompt') value: unknown) {
-    const prompt = requirePrompt(value)
-    return (session: SseStream<demo.ChatEvents>) => session.pipe(demo.answer(prompt))
+    return answer(requirePrompt(value))
   }
 
-  // @SseRoute() routes answer GET; the POST form opens its stream on the raw response.
-  @Post('chat')
-  async chatPost(
-    @Body() body: { prompt?: unknown } | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ) {
-    const prompt = requirePrompt(body?.prompt)
-    const session = await openNodeStream<demo.ChatEvents>(req, res)
-    await session.pipe(demo.answer(prompt))
+  /** The same answer for fetch clients that POST `{"prompt": "..."}`. */
+  @SseRoute<demo.ChatEvents>('chat', { method: 'POST' })
+  chatPost(@Body() body: ChatBody) {
+    return answer(requirePrompt(body?.prompt))
   }
 }

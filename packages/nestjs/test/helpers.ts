@@ -46,9 +46,31 @@ export interface RawResponse {
   destroy(): void
 }
 
+/** A request to send: its method, headers and body. */
+export interface Send {
+  method?: string
+  headers?: Record<string, string>
+  /** Sent as JSON (with its content type) unless it is a string. */
+  body?: unknown
+}
+
 export function get(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return send(url, { headers })
+}
+
+/** POSTs `body` as JSON (or as it is, when a string). */
+export function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return send(url, { method: 'POST', body, headers })
+}
+
+export function send(
+  url: string,
+  { method = 'GET', headers = {}, body }: Send,
+): Promise<RawResponse> {
+  const payload = body === undefined || typeof body === 'string' ? body : JSON.stringify(body)
+  if (payload !== undefined) headers = { 'content-type': 'application/json', ...headers }
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false }, (res) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
       let text = ''
       let ended = false
       res.setEncoding('utf8')
@@ -77,7 +99,7 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
       })
     })
     req.on('error', reject)
-    req.end()
+    req.end(payload)
   })
 }
 
@@ -102,20 +124,43 @@ export function sleep(ms: number): Promise<void> {
 
 /** The events in a stream's text: one record of its fields per event (comments left out). */
 export function events(text: string): Record<string, string>[] {
-  return text
-    .split('\n\n')
-    .slice(0, -1)
-    .map((block) => {
-      const fields: Record<string, string> = {}
-      for (const line of block.split('\n')) {
-        if (line === '' || line.startsWith(':')) continue
-        const colon = line.indexOf(':')
-        const name = line.slice(0, colon)
-        const value = line.slice(colon + 2)
-        fields[name] = fields[name] === undefined ? value : `${fields[name]}\n${value}`
-      }
-      return fields
-    })
-    // A hub stream's cursor (C34) is checked by the conformance suite, not counted here.
-    .filter((fields) => fields.data !== undefined && fields.event !== CURSOR_EVENT)
+  return (
+    text
+      .split('\n\n')
+      .slice(0, -1)
+      .map((block) => {
+        const fields: Record<string, string> = {}
+        for (const line of block.split('\n')) {
+          if (line === '' || line.startsWith(':')) continue
+          const colon = line.indexOf(':')
+          const name = line.slice(0, colon)
+          const value = line.slice(colon + 2)
+          fields[name] = fields[name] === undefined ? value : `${fields[name]}\n${value}`
+        }
+        return fields
+      })
+      // A hub stream's cursor (C34) is checked by the conformance suite, not counted here.
+      .filter((fields) => fields.data !== undefined && fields.event !== CURSOR_EVENT)
+  )
 }
+
+/** The major versions of the Nest packages this module graph loaded (test/nest11-plugin.ts). */
+export async function nestVersions() {
+  type Json = { default: { version: string } }
+  const major = (json: Json) => Number(json.default.version.split('.')[0])
+  const [common, core, platformExpress, platformFastify] = await Promise.all([
+    import('@nestjs/common/package.json', { with: { type: 'json' } }),
+    import('@nestjs/core/package.json', { with: { type: 'json' } }),
+    import('@nestjs/platform-express/package.json', { with: { type: 'json' } }),
+    import('@nestjs/platform-fastify/package.json', { with: { type: 'json' } }),
+  ])
+  return {
+    common: major(common),
+    core: major(core),
+    platformExpress: major(platformExpress),
+    platformFastify: major(platformFastify),
+  }
+}
+
+/** "Nest 12" or "Nest 11", for the names of suites that run on both. */
+export const nest = `Nest ${(await nestVersions()).core}`

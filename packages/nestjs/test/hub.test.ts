@@ -4,7 +4,7 @@ import { EventSource } from 'eventsource'
 import { firstValueFrom, NEVER, take, toArray } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SseHub, SseModule, SseRoute } from '../src'
-import { type App, events, get, platforms, startApp, waitFor } from './helpers'
+import { type App, events, get, nest, platforms, startApp, waitFor } from './helpers'
 
 @Controller()
 class FeedController {
@@ -49,7 +49,7 @@ class SettingsModule {}
 })
 class AppModule {}
 
-describe.each(platforms)('SseHub on %s', (platform) => {
+describe.each(platforms)(`SseHub on %s, ${nest}`, (platform) => {
   let server: App | undefined
   afterEach(async () => {
     await server?.close()

@@ -18,7 +18,7 @@ import type { SseStream } from '@sse/core'
 import { finalize, interval, map, NEVER, Observable, of } from 'rxjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LastEventId, SSE_ERROR_EVENT, SseModule, SseRoute } from '../src'
-import { type App, events, get, platforms, sleep, startApp, waitFor } from './helpers'
+import { type App, events, get, nest, platforms, sleep, startApp, waitFor } from './helpers'
 
 const calls = { guarded: 0, finalized: 0 }
 const late = { guards: 0, subscribed: 0, finished: 0 }
@@ -149,7 +149,7 @@ class StreamController {
 })
 class AppModule {}
 
-describe.each(platforms)('@SseRoute() on %s', (platform) => {
+describe.each(platforms)(`@SseRoute() on %s, ${nest}`, (platform) => {
   let server: App
   beforeAll(async () => {
     server = await startApp(platform, AppModule, (app) =>

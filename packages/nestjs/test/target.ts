@@ -23,6 +23,7 @@ import type { SseStream } from '@sse/core'
 import type { NodeRequest } from '@sse/core/node'
 import type { ConformanceTarget, RequestInfo, StreamScenario } from '@sse/test-utils'
 import { SseModule, SseRoute } from '../src'
+import { nest } from './helpers'
 
 type Platform = 'express' | 'fastify' | 'fastify-h2c'
 
@@ -101,7 +102,7 @@ function presetHeader(app: INestApplication): NestInterceptor {
  */
 export function nestTarget(platform: Platform): ConformanceTarget {
   return {
-    name: `nestjs on ${platform}`,
+    name: `nestjs on ${platform}, ${nest}`,
     async start(scenario) {
       const adapter =
         platform === 'express'

@@ -1,116 +1,48 @@
 import {
-  applyDecorators,
   type CallHandler,
-  createParamDecorator,
   type ExecutionContext,
-  Get,
   HttpException,
   Inject,
   Injectable,
   Logger,
-  type MessageEvent,
   type NestInterceptor,
   Optional,
-  Res,
-  SetMetadata,
-  UseInterceptors,
 } from '@nestjs/common'
 import type { OpenOptions, SseMessage, SseStream } from '@sse/core'
-import { dropStream, failStream, readCursor } from '@sse/core/adapter'
+import { dropStream, failStream } from '@sse/core/adapter'
 import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
-import { from, isObservable, Observable, type Unsubscribable } from 'rxjs'
+import { isObservable, Observable, type Unsubscribable } from 'rxjs'
+import type { SseMessageEvent, SseSource } from './events'
 import { HubObservable, SseHub, type SseModuleOptions } from './hub'
 import { SSE_MODULE_OPTIONS } from './module'
 
 /** The default `errorEvent`: sent when the handler's source fails after the stream opened. */
 export const SSE_ERROR_EVENT = 'stream-error'
 
-/** Options of one `@SseRoute()` route, over the module's: stream options, hub, topics, key. */
-export type SseRouteOptions = OpenOptions
+/** The metadata key of a route's stream options (or the function of the request giving them). */
+export const ROUTE_OPTIONS = Symbol('sse:route')
 
-/** What an `@SseRoute()` handler may return (or resolve to). */
-export type SseSource =
-  | Observable<MessageEvent | string>
-  | AsyncIterable<MessageEvent | string>
-  | ((stream: SseStream) => void | Promise<void>)
-  | undefined
+/** What `ROUTE_OPTIONS` holds: stream options over the module's, or a function of the request. */
+export type RouteStreamOptions = OpenOptions | ((request: unknown) => OpenOptions)
 
-const ROUTE = Symbol('sse:route')
-
-type Handler = (...args: unknown[]) => unknown
+type FrameworkRequest = { raw?: NodeRequest } & NodeRequest
 type FrameworkReply = { raw?: NodeResponse; hijack?: () => void; getHeaders?: () => object }
 
-/**
- * Wraps the handler so that its result reaches the interceptor as one value, after guards,
- * pipes and the handler itself ran, and makes Nest leave the response alone (as with `@Res()`).
- */
-const takeOverResponse: MethodDecorator = (target, key, descriptor) => {
-  const original = descriptor.value as unknown as Handler
-  const paramtypes = Reflect.getMetadata('design:paramtypes', target, key) as unknown[] | undefined
-  const arity = Math.max(original.length, paramtypes?.length ?? 0)
-  const handler = function (this: unknown, ...args: unknown[]) {
-    return from(Promise.resolve(original.apply(this, args.slice(0, arity))))
-  }
-  for (const name of Reflect.getOwnMetadataKeys(original)) {
-    Reflect.defineMetadata(name, Reflect.getOwnMetadata(name, original), handler)
-  }
-  Object.defineProperty(handler, 'name', { value: original.name })
-  descriptor.value = handler as typeof descriptor.value
-  Res()(target, key, arity)
-}
-
-function toMessage(event: MessageEvent | string): SseMessage {
+function toMessage(event: SseMessageEvent | string): SseMessage {
   if (typeof event === 'string') return { data: event }
   const { type, data, id, retry, comment } = event
   return { event: type, data, id, retry, comment }
 }
 
-/**
- * Makes the route a `GET` event stream with heartbeat, store-assigned ids, resume and flow
- * control from `@sse/core`. Guards, pipes and exception filters run before the stream opens. The
- * handler returns an Observable or an async iterable (a Node ReadableStream is one) of Nest
- * `MessageEvent`s,
- * `hub.subscribe(...)` for a resumable broadcast, or a function that gets the open stream.
- *
- * @param path - the route path, as for `@Get()`
- * @param options - route options over the module's, or a function of the request returning them
- * @example
- * ```ts
- * @SseRoute('clock', { heartbeat: 10_000 })
- * clock(): Observable<MessageEvent> {
- *   return interval(1000).pipe(map((n) => ({ type: 'tick', data: { n } })))
- * }
- * ```
- */
-export function SseRoute<Req = unknown>(
-  path?: string | string[],
-  options?: SseRouteOptions | ((request: Req) => SseRouteOptions),
-): MethodDecorator {
-  return applyDecorators(
-    takeOverResponse,
-    Get(path),
-    SetMetadata(ROUTE, options ?? {}),
-    UseInterceptors(SseInterceptor),
-  )
+function isSource(value: object): boolean {
+  // Node's ReadableStream is async-iterable too.
+  return typeof value === 'function' || isObservable(value) || Symbol.asyncIterator in value
 }
 
 /**
- * Parameter decorator: the valid `Last-Event-ID` the client sent (header, else the query
- * parameter), or undefined. Malformed or overlong values read as undefined.
- *
- * @example `events(@LastEventId() lastEventId?: string)`
- */
-export const LastEventId = createParamDecorator(
-  (param: string | false | undefined, context: ExecutionContext): string | undefined => {
-    const request = context.switchToHttp().getRequest<{ raw?: NodeRequest } & NodeRequest>()
-    const raw = request.raw ?? request
-    return readCursor(raw.headers['last-event-id'], raw.url, param).id
-  },
-)
-
-/**
  * Opens the stream of an `@SseRoute()` route on the raw Node response (hijacking Fastify's
- * reply) and feeds it from what the handler returned. Applied by `@SseRoute()`.
+ * reply) and feeds it from what the handler returned. Applied by `@SseRoute()`, whatever the
+ * route's method: by then guards, pipes (a `@Body()` DTO's validation) and the handler ran.
  */
 @Injectable()
 export class SseInterceptor implements NestInterceptor {
@@ -124,9 +56,9 @@ export class SseInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp()
-    const request = http.getRequest()
+    const request = http.getRequest<FrameworkRequest>()
     const reply = http.getResponse<FrameworkReply>()
-    const route = Reflect.getMetadata(ROUTE, context.getHandler())
+    const route: RouteStreamOptions = Reflect.getMetadata(ROUTE_OPTIONS, context.getHandler()) ?? {}
     return new Observable((done) => {
       const gone = new AbortController()
       const end = () => {
@@ -149,9 +81,9 @@ export class SseInterceptor implements NestInterceptor {
   }
 
   async #open(
-    request: { raw?: NodeRequest } & NodeRequest,
+    request: FrameworkRequest,
     reply: FrameworkReply,
-    route: SseRouteOptions | ((request: unknown) => SseRouteOptions),
+    route: RouteStreamOptions,
     result: SseSource,
     gone: AbortSignal,
     end: () => void,
@@ -245,9 +177,4 @@ export class SseInterceptor implements NestInterceptor {
     const message = known ? error.message : 'Internal server error'
     return { event, data: JSON.stringify({ statusCode, message }) }
   }
-}
-
-function isSource(value: object): boolean {
-  // Node's ReadableStream is async-iterable too.
-  return typeof value === 'function' || isObservable(value) || Symbol.asyncIterator in value
 }

@@ -1,0 +1,2 @@
+// The suite of ../methods.test.ts on NestJS 11 (test/nest11-plugin.ts).
+import '../methods.test'
