@@ -37,7 +37,9 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
    * @param membership - the topics and key to follow
    */
   constructor(
+    /** The hub whose events it follows; a stream that joins takes its store and limits. */
     readonly hub: Hub<M>,
+    /** The topics and key it follows. */
     readonly membership: Membership = {},
   ) {
     const follows = { topics: new Set(membership.topics), key: membership.key }

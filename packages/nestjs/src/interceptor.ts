@@ -54,6 +54,10 @@ export class SseInterceptor implements NestInterceptor {
     @Optional() @Inject(SSE_MODULE_OPTIONS) private readonly options: SseModuleOptions = {},
   ) {}
 
+  /**
+   * Lets the handler run, then opens the stream on what it returned; emits one `undefined` when
+   * the stream has ended, so interceptors around it see the request finish.
+   */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp()
     const request = http.getRequest<FrameworkRequest>()

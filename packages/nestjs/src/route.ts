@@ -96,6 +96,20 @@ export function SseRoute(
   // biome-ignore lint/suspicious/noExplicitAny: any request type, as the function's annotation says
   options?: SseRouteOptions | ((request: any) => OpenOptions),
 ): MethodDecorator
+/**
+ * The typed form, `@SseRoute<Events>(path?, options?)`: the same route, and the compiler checks
+ * that the handler returns events of `Events` (see {@link SseMessageEvent}).
+ *
+ * @typeParam M - the application's event map
+ * @typeParam Req - the framework's request, for the function form of `options`
+ * @example
+ * ```ts
+ * @SseRoute<Events>('notes', { method: 'POST' })
+ * async *notes(@Body() body: NoteDto): AsyncGenerator<SseMessageEvent<Events>> {
+ *   yield { type: 'note', data: body.text }
+ * }
+ * ```
+ */
 // biome-ignore lint/suspicious/noExplicitAny: as above; `<Events, Req>` may name it
 export function SseRoute<M extends EventMap, Req = any>(
   path?: string | string[],
