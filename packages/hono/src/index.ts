@@ -8,8 +8,12 @@ import { type NodeRequest, type NodeResponse, nodeConnection } from '@sse/core/n
 import { openWebStream, type WebStreamOptions } from '@sse/core/web'
 import type { Context, Env, MiddlewareHandler } from 'hono'
 
-/** Options of {@link sse} and {@link sseMiddleware}: core's stream options plus these. */
-export interface SseOptions<M extends EventMap = EventMap> extends WebStreamOptions<M> {
+/**
+ * Options of {@link sse} and {@link sseMiddleware}: core's stream options plus these (not
+ * `server`, which the adapter finds by itself on Node, and which other runtimes have not).
+ */
+export interface SseOptions<M extends EventMap = EventMap>
+  extends Omit<WebStreamOptions<M>, 'server'> {
   /**
    * `'auto'` writes straight to the Node response when the app is served by `@hono/node-server`
    * (it puts the response in `c.env.outgoing`) and answers with a web `ReadableStream`
