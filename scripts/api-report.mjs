@@ -37,6 +37,7 @@ for (const [entry, target] of Object.entries(manifest.exports ?? {})) {
         reportFolder: join(folder, 'api'),
         reportTempFolder: temp,
       },
+      newlineKind: 'lf',
       docModel: { enabled: false },
       dtsRollup: { enabled: false },
       tsdocMetadata: { enabled: false },

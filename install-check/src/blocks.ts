@@ -116,7 +116,7 @@ function directive(directives: Directive[], name: string): Directive | undefined
 /**
  * `<!-- run: GET /path -->` makes a block a program to run; request headers may follow, each
  * after a `;` (`<!-- run: GET /me/events; x-user-id: 42 -->`). Without it, a block that imports
- * what it uses, serves an event stream (a route, `@SseStream`, `openNodeStream`) and listens is
+ * what it uses, serves an event stream (a route, `@SseRoute`, `openNodeStream`) and listens is
  * taken for a whole program too and run with its first route, unless `<!-- no-run: reason -->`
  * says otherwise: READMEs show such programs as "copy this and run it".
  */
@@ -138,7 +138,7 @@ function runSpec(code: CodeBlock, fail: (message: string) => void): RunSpec | un
   const text = code.code
   const listens = /\.listen\(|\bserve\(\s*\{/.test(text)
   const route = /\.get\(\s*['"](\/[^'"]*)['"]/.exec(text)?.[1]
-  const nest = /@SseStream\(\s*['"]([^'"]*)['"]/.exec(text)?.[1]
+  const nest = /@SseRoute\(\s*['"]([^'"]*)['"]/.exec(text)?.[1]
   const anyPath = /\bopenNodeStream\(/.test(text) ? '/events' : undefined
   const path = route ?? (nest === undefined ? anyPath : `/${nest.replace(/^\//, '')}`)
   if (importsOf(text).length === 0 || !listens || path === undefined) return undefined

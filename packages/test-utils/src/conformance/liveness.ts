@@ -145,7 +145,7 @@ export const livenessCases: ConformanceCase[] = [
           lastEventIds.push(Array.isArray(id) ? id[0] : id)
           return requests > 1 ? { status: 204 } : undefined
         },
-        options: () => ({ retry: 100, heartbeat: false }),
+        options: () => ({ retry: 100, retryJitter: 0, heartbeat: false }),
         onOpen(stream) {
           stream.send({ data: 'one', id: 'e1' })
           stream.send({ data: 'two', id: 'e2' })
