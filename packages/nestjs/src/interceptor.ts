@@ -13,7 +13,7 @@ import { dropStream, failStream } from '@sse/core/adapter'
 import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
 import { isObservable, Observable, type Unsubscribable } from 'rxjs'
 import type { SseMessageEvent, SseSource } from './events'
-import { HubObservable, SseHub, type SseModuleOptions } from './hub'
+import { HubObservable, type SseModuleOptions } from './hub'
 import { SSE_MODULE_OPTIONS } from './module'
 
 /** The default `errorEvent`: sent when the handler's source fails after the stream opened. */
@@ -49,8 +49,7 @@ export class SseInterceptor implements NestInterceptor {
   readonly #logger = new Logger('SseRoute')
 
   constructor(
-    // Explicit tokens, so injection never depends on the parameter types a compiler emits.
-    @Optional() @Inject(SseHub) private readonly hub?: SseHub,
+    // An explicit token, so injection never depends on the parameter types a compiler emits.
     @Optional() @Inject(SSE_MODULE_OPTIONS) private readonly options: SseModuleOptions = {},
   ) {}
 
