@@ -4,8 +4,8 @@
  * Runtime-neutral, like the main entry.
  * @module
  */
-import type { CloseReason, SseStream } from './stream'
-import { streamInternals } from './stream'
+import { type SseStream, streamInternals } from './stream'
+import type { CloseReason } from './stream-types'
 
 export type { Connection, ConnectionEvents, HeaderPairs, HeaderValue, Sink } from './connection'
 export { type Cursor, MAX_CURSOR_LENGTH, readCursor } from './cursor'

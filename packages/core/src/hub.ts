@@ -1,76 +1,15 @@
 import { type Bytes, toBytes } from './bytes'
 import { catchUp } from './catch-up'
-import { checkEventName, encodeEvent, serializeData } from './encoder'
+import { encodeEvent } from './encoder'
+import type { HubOptions, PublishArgs } from './hub-options'
 import { type Member, Members, type Membership } from './members'
 import { MemoryStore } from './memory-store'
 import { type StreamOptions, streamDefaults } from './options'
+import { type PublishCall, publishInput } from './publish-input'
 import { endStreams, type ShutdownOptions } from './shutdown'
-import type { EventInput, EventStore, StoredEvent } from './store'
+import type { EventStore, StoredEvent } from './store'
 import { type SseStream, streamInternals } from './stream'
-import type { EventMap, SseMessage } from './types'
-
-/** Options of {@link createHub}: the store, limits, and defaults for every stream opened with the hub. */
-export interface HubOptions extends StreamOptions {
-  /**
-   * Keeps history for resume and feeds live events.
-   * @default new MemoryStore()
-   */
-  store?: EventStore
-  /**
-   * The largest event `publish` accepts, in UTF-8 bytes of data; larger ones reject with a
-   * RangeError.
-   * @default 262144 (256 KiB)
-   */
-  maxEventBytes?: number
-  /**
-   * Hears every failure the hub cannot throw to a caller: a publish that failed (whether or not
-   * its promise is awaited), the store failing while a stream opens (that client is told to
-   * come back later), a live-feed error.
-   * @default logs with console.error
-   */
-  onError?: (error: unknown) => void
-  /**
-   * The most streams open at once on this hub. Streams asked for beyond it are refused the way
-   * `limitResponse` says.
-   * @default Infinity
-   */
-  maxStreams?: number
-  /**
-   * The most streams open at once per client (`clientId`, else `key`: a user's tabs, or one
-   * address). Streams with neither are not counted.
-   * @default Infinity
-   */
-  maxStreamsPerClient?: number
-  /**
-   * How a stream over a limit is refused. `'retry'` answers `200` with a jittered `retry:` and
-   * `Retry-After`, then ends: a browser's EventSource comes back by itself after that delay.
-   * `429` or `503` answer with a JSON error and `Retry-After`: clients that read it wait and
-   * retry, but a browser's EventSource treats any non-200 as final and stops (C06).
-   * @default 'retry'
-   */
-  limitResponse?: 'retry' | 429 | 503
-}
-
-/** Who receives a published event. With neither field, every stream of the hub does. */
-export interface Target {
-  /** Streams that follow this topic. */
-  topic?: string
-  /** Streams opened with this key (for example a user id); combined with `topic`, both must match. */
-  key?: string
-}
-
-/**
- * The arguments of {@link Hub.publish}: `(event, data, target?)` with data typed by the event
- * map (optional when it allows `undefined`), or `(message, target?)`. A union of tuples keeps
- * `Hub<Events>` assignable to `Hub`.
- */
-export type PublishArgs<M extends EventMap> =
-  | {
-      [K in keyof M & string]: undefined extends M[K]
-        ? [event: K, data?: M[K], target?: Target]
-        : [event: K, data: M[K], target?: Target]
-    }[keyof M & string]
-  | [message: SseMessage<M>, target?: Target]
+import type { EventMap } from './types'
 
 /** What core's `openStream` does with a hub, beyond its public methods. */
 export interface HubInternals {
@@ -181,7 +120,10 @@ export class Hub<M extends EventMap = any> {
   publish(...args: PublishArgs<M>): Promise<string> {
     let stored: Promise<string>
     try {
-      const input = this.#input(args as [string | SseMessage, unknown, Target?])
+      const input = publishInput(args as PublishCall, {
+        serialize: this.#defaults.serialize ?? streamDefaults.serialize,
+        maxEventBytes: this.#maxEventBytes,
+      })
       stored = Promise.resolve(this.store.append(input)).then((event) => event.id)
     } catch (error) {
       stored = Promise.reject(error)
@@ -207,33 +149,6 @@ export class Hub<M extends EventMap = any> {
     this.#unsubscribe()
   }
 
-  #input([first, second, third]: [string | SseMessage, unknown, Target?]): EventInput {
-    const named = typeof first === 'string'
-    const message = (named ? { event: first, data: second } : first) as SseMessage
-    const target = (named ? third : second) as Target | undefined
-    if (message === null || typeof message !== 'object') {
-      throw new TypeError(`Invalid SSE event: expected an event name or a message object`)
-    }
-    if (message.id !== undefined) {
-      throw new TypeError('Invalid SSE field "id": the store assigns the ids of published events')
-    }
-    if (message.retry !== undefined || message.comment !== undefined) {
-      const field = message.retry !== undefined ? 'retry' : 'comment'
-      throw new TypeError(
-        `Invalid SSE field "${field}": published events carry only event and data`,
-      )
-    }
-    const event = checkEventName(message.event)
-    const data = serializeData(
-      message.data ?? '',
-      this.#defaults.serialize ?? streamDefaults.serialize,
-    )
-    this.#checkSize(data)
-    const topic = checkTarget('topic', target?.topic)
-    const key = checkTarget('key', target?.key)
-    return { topic, key, event, data }
-  }
-
   #join(stream: SseStream, membership: Membership): Member {
     const member: Member = {
       stream,
@@ -246,16 +161,6 @@ export class Hub<M extends EventMap = any> {
     this.#members.add(member)
     streamInternals.onClose(stream, () => this.#members.remove(member))
     return member
-  }
-
-  #checkSize(data: string): void {
-    const max = this.#maxEventBytes
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit: encode only when the length is unclear.
-    if (data.length * 3 <= max) return
-    const bytes = data.length > max ? data.length : toBytes(data).byteLength
-    if (bytes > max) {
-      throw new RangeError(`SSE event data is ${bytes} bytes, over maxEventBytes (${max})`)
-    }
   }
 
   #frame(event: StoredEvent): Bytes {
@@ -292,11 +197,6 @@ export class Hub<M extends EventMap = any> {
   #resync(): void {
     for (const member of [...this.#members.all]) streamInternals.end(member.stream, 'resync')
   }
-}
-
-function checkTarget(field: 'topic' | 'key', value: unknown): string | undefined {
-  if (value === undefined || typeof value === 'string') return value
-  throw new TypeError(`Invalid publish target "${field}": expected a string, got ${typeof value}`)
 }
 
 /**

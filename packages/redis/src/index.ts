@@ -3,4 +3,5 @@
  * share one id space, one history for resume, and one live feed.
  * @module
  */
-export { RedisStore, RedisStoreError, type RedisStoreOptions } from './store'
+export { RedisStoreError, type RedisStoreOptions } from './options'
+export { RedisStore } from './store'

@@ -9,6 +9,7 @@ export {
   CaseContext,
   type CaseTag,
   type ConformanceCase,
+  type StoreFactory,
   type SuiteVariant,
   streamLog,
 } from './conformance/harness'
@@ -29,7 +30,7 @@ export {
 export { openHttp1Stream } from './http1-client'
 export { http2Fetch, openHttp2Stream } from './http2-client'
 export { type ListenOptions, listen } from './listen'
-export { SlowStore } from './slow-store'
+export { SlowStore, type SlowStoreOptions } from './slow-store'
 export { framingProblems, type ReceivedComment, type ReceivedEvent, SseReader } from './sse-reader'
 export {
   type OpenStreamOptions,

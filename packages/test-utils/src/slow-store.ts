@@ -8,24 +8,39 @@ import {
 } from '@sse/core'
 import { type Deferred, deferred, sleep } from './wait'
 
+/** Options of {@link SlowStore}. */
+export interface SlowStoreOptions extends MemoryStoreOptions {
+  /**
+   * How late every replay and head is answered, in milliseconds.
+   * @default 30
+   */
+  delay?: number
+  /**
+   * The store that keeps the history.
+   * @default a MemoryStore with these options
+   */
+  inner?: EventStore
+}
+
 /**
  * A store as slow and as faulty as a remote one can be, for the fault cases of the suite (C25)
  * and its slow-store variant: every replay and head is answered after `delay` ms (as a Redis
  * round trip would be, only longer), appends fail while {@link SlowStore.failing} is set,
  * replays can be held until released, and the live feed can report a gap. The history itself is
- * a real {@link MemoryStore}.
+ * a real store (a {@link MemoryStore} unless another is given).
  */
 export class SlowStore implements EventStore {
-  readonly inner: MemoryStore
+  readonly inner: EventStore
   /** While true, `append` rejects (Redis down) and `replay` and `head` too. */
   failing = false
   readonly #delay: number
   readonly #gaps = new Set<() => void>()
   #held: Deferred<void> | undefined
 
-  constructor(options: MemoryStoreOptions & { delay?: number } = {}) {
-    this.inner = new MemoryStore(options)
-    this.#delay = options.delay ?? 30
+  constructor(options: SlowStoreOptions = {}) {
+    const { delay, inner, ...retention } = options
+    this.inner = inner ?? new MemoryStore(retention)
+    this.#delay = delay ?? 30
   }
 
   async append(input: EventInput): Promise<StoredEvent> {
@@ -44,7 +59,7 @@ export class SlowStore implements EventStore {
   }
 
   subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void {
-    const unsubscribe = this.inner.subscribe(listener)
+    const unsubscribe = this.inner.subscribe(listener, onGap)
     if (onGap) this.#gaps.add(onGap)
     return () => {
       unsubscribe()

@@ -27,6 +27,11 @@ export interface ConformanceCase {
   run(t: CaseContext): Promise<void>
 }
 
+/** Makes a store with a case's retention options. */
+export type StoreFactory = (options: MemoryStoreOptions) => EventStore
+
+const memoryStore: StoreFactory = (options) => new MemoryStore(options)
+
 /**
  * A second run of some cases under harder conditions: every hub on a slow, faulty store (as a
  * remote store can be), or every stream coalescing its writes.
@@ -36,8 +41,11 @@ export interface SuiteVariant {
   name: string
   /** The cases it runs: those with one of these tags. */
   tags: readonly CaseTag[]
-  /** Makes the store of every hub that a case creates with `t.hub()`. */
-  store?: (options: MemoryStoreOptions) => EventStore
+  /**
+   * Makes the store of every hub that a case creates with `t.hub()`, from the store the suite
+   * would use otherwise (`base`).
+   */
+  store?: (options: MemoryStoreOptions, base: StoreFactory) => EventStore
   /** Opens every stream with `coalesce: true`. */
   coalesce?: boolean
 }
@@ -53,14 +61,23 @@ export class CaseContext {
   readonly #clients: { close(): void }[] = []
   readonly #cleanups: (() => void | Promise<void>)[] = []
 
-  constructor(target: ConformanceTarget, variant?: SuiteVariant) {
+  readonly #base: StoreFactory
+
+  /**
+   * @param target - the server under test
+   * @param variant - the variant of the suite this case runs in, if any
+   * @param base - the store the suite uses unless the variant brings its own
+   */
+  constructor(target: ConformanceTarget, variant?: SuiteVariant, base: StoreFactory = memoryStore) {
     this.target = target
     this.variant = variant
+    this.#base = base
   }
 
-  /** A store with these retention options: a `MemoryStore`, or the variant's store. */
+  /** A store with these retention options: the suite's (a `MemoryStore`), or the variant's. */
   store(options: MemoryStoreOptions = {}): EventStore {
-    return this.variant?.store?.(options) ?? new MemoryStore(options)
+    const variant = this.variant?.store
+    return variant ? variant(options, this.#base) : this.#base(options)
   }
 
   /** A hub on {@link CaseContext.store} (unless `options.store` is given), as the variant wants. */

@@ -5,7 +5,7 @@ import { cursorCases } from './cursor'
 import { encodingCases } from './encoding'
 import { faultCases } from './faults'
 import { flowCases } from './flow'
-import { CaseContext, type ConformanceCase, type SuiteVariant } from './harness'
+import { CaseContext, type ConformanceCase, type StoreFactory, type SuiteVariant } from './harness'
 import { headCases } from './head'
 import { livenessCases } from './liveness'
 import { resumeCases } from './resume'
@@ -30,7 +30,7 @@ export const suiteVariants: readonly SuiteVariant[] = [
   {
     name: 'with a slow store',
     tags: ['store'],
-    store: (options) => new SlowStore({ ...options, delay: 30 }),
+    store: (options, base) => new SlowStore({ inner: base(options), delay: 30 }),
   },
   { name: 'with coalesce', tags: ['store', 'pipe'], coalesce: true },
 ]
@@ -50,6 +50,12 @@ export interface RunConformanceOptions {
    * @default suiteVariants
    */
   variants?: readonly SuiteVariant[]
+  /**
+   * Makes the store of every hub a case creates with `t.hub()` (in the plain suite and in the
+   * variants that bring none): another store implementation runs the whole suite.
+   * @default a MemoryStore with the case's options
+   */
+  store?: StoreFactory
 }
 
 function lookup(entries: string[] | undefined, name: string): string | undefined {
@@ -80,7 +86,7 @@ export function runConformance(
     describe(name, () => {
       for (const testCase of cases) {
         const run = async () => {
-          const context = new CaseContext(target, variant)
+          const context = new CaseContext(target, variant, options.store)
           try {
             await testCase.run(context)
           } finally {
