@@ -81,6 +81,8 @@ function prelude(
 
 const NEW = Symbol('a new client')
 
+function noop(): void {}
+
 /** Where a stream starts: what it missed, and the cursor when it has none (C34). */
 interface Position {
   replay: ReplayResult | undefined
@@ -130,10 +132,7 @@ export async function openStream<M extends EventMap = EventMap>(
     connection.writeHead(200, headers, extra)
   })
   const stream = typed as unknown as SseStream
-  connection.attach(
-    { drained: () => internals.drained(stream), closed: () => internals.closed(stream) },
-    resolved,
-  )
+  connection.attach(internals.events(stream), resolved)
   track(stream, connection.server)
   if (hub?.closing || isClosing(connection.server)) {
     internals.end(stream, 'shutdown')
@@ -166,9 +165,10 @@ export async function openStream<M extends EventMap = EventMap>(
   // A stream that ends while the store is still answering (a shutdown, a feed gap, the client
   // leaving) has its answer already: a web runtime must get its Response now, not after the
   // store (C25).
-  const ended = new Promise<undefined>((resolve) =>
-    internals.onClose(stream, () => resolve(undefined)),
-  )
+  let stopWaiting = noop
+  const ended = new Promise<undefined>((resolve) => {
+    stopWaiting = internals.onClose(stream, () => resolve(undefined))
+  })
   let position: Position | undefined
   try {
     position = await Promise.race([reading, ended])
@@ -176,6 +176,9 @@ export async function openStream<M extends EventMap = EventMap>(
     hubInternals.reportError(hub, error)
     internals.end(stream, 'error')
     return typed
+  } finally {
+    // An open stream must not keep the wait's promise and closures for its whole life.
+    stopWaiting()
   }
   if (!position) {
     reading.catch((error) => hubInternals.reportError(hub, error))

@@ -133,7 +133,9 @@ export function resolveOptions(
 }
 
 /** This client's reconnection delay: `retry` (or the default), spread by `retryJitter`. */
-export function jitteredRetry(options: ResolvedStreamOptions): number {
+export function jitteredRetry(
+  options: Pick<ResolvedStreamOptions, 'retry' | 'retryJitter'>,
+): number {
   const retry = options.retry === false ? DEFAULT_RETRY : options.retry
   const spread = options.retryJitter
   return Math.floor(retry * (1 - spread + 2 * spread * Math.random()))

@@ -1,4 +1,5 @@
 import { streamInternals as internals, type SseStream } from './stream'
+import type { StreamGroup } from './stream-types'
 import type { EventMap, SseMessage } from './types'
 
 /** How streams are ended for a shutdown: by `closeStreams`, `Hub.shutdown` and the adapters. */
@@ -22,8 +23,22 @@ export interface CloseStreamsOptions extends ShutdownOptions {
   server?: object
 }
 
+/** The open streams one server accepted; it leaves the registry once empty. */
+class ServerStreams extends Set<SseStream> implements StreamGroup {
+  readonly #server: object | undefined
+  constructor(server: object | undefined) {
+    super()
+    this.#server = server
+  }
+  leave(stream: SseStream): void {
+    if (this.delete(stream) && this.size === 0 && open.get(this.#server) === this) {
+      open.delete(this.#server)
+    }
+  }
+}
+
 // Every open stream, by the server that accepted it (undefined: none known, e.g. web runtimes).
-const open = new Map<object | undefined, Set<SseStream>>()
+const open = new Map<object | undefined, ServerStreams>()
 const closingServers = new WeakSet<object>()
 let closingAll = false
 
@@ -31,15 +46,10 @@ let closingAll = false
 export function track(stream: SseStream, server: object | undefined): void {
   let streams = open.get(server)
   if (!streams) {
-    streams = new Set()
+    streams = new ServerStreams(server)
     open.set(server, streams)
   }
-  streams.add(stream)
-  const tracked = streams
-  internals.onClose(stream, () => {
-    tracked.delete(stream)
-    if (tracked.size === 0 && open.get(server) === tracked) open.delete(server)
-  })
+  internals.join(stream, streams)
 }
 
 /** True when new streams on `server` must be sent away to come back later. */

@@ -1,5 +1,5 @@
 import type { Bytes } from './bytes'
-import type { Sink } from './connection'
+import type { ConnectionEvents, Sink } from './connection'
 import type { ResolvedStreamOptions } from './options'
 import type { SseStream } from './stream'
 import type { EventMap, MessageFields, SseMessage } from './types'
@@ -37,6 +37,12 @@ export type SendArgs<M extends EventMap> =
     }[keyof M & string]
   | [message: SseMessage<M>]
 
+/** A set of open streams that a stream leaves by itself when it ends (no closure per stream). */
+export interface StreamGroup {
+  add(stream: SseStream): void
+  leave(stream: SseStream): void
+}
+
 /** Sends the response head (with `Retry-After` when the stream is sent away before it opened). */
 export type WriteHead = (retryAfterMs?: number) => void
 
@@ -57,8 +63,10 @@ export interface StreamInternals {
   start(stream: SseStream, prelude: string): void
   /** Writes whole encoded events (a broadcast's shared bytes). */
   write(stream: SseStream, frame: string | Bytes): boolean
-  /** Adds a cleanup, run once when the stream ends. */
-  onClose(stream: SseStream, cleanup: () => void): void
+  /** Adds a cleanup, run once when the stream ends; returns what removes it before then. */
+  onClose(stream: SseStream, cleanup: () => void): () => void
+  /** Puts the stream in a group (the streams of one server), which it leaves when it ends. */
+  join(stream: SseStream, group: StreamGroup): void
   /** Ends the stream for `reason`, after its queued bytes are flushed. */
   end(stream: SseStream, reason: CloseReason): void
   /** Marks the stream ended for `reason` without writing anything: the request got another answer. */
@@ -71,4 +79,6 @@ export interface StreamInternals {
   drained(stream: SseStream): void
   /** The connection closed, whoever closed it. */
   closed(stream: SseStream): void
+  /** What a connection tells this stream: the object `Connection.attach` receives. */
+  events(stream: SseStream): ConnectionEvents
 }

@@ -1,11 +1,30 @@
 import type { Bytes } from './bytes'
-import type { Sink } from './connection'
+import type { ConnectionEvents, Sink } from './connection'
 import { type EventFields, encodeComment, encodeEvent } from './encoder'
-import { jitteredRetry, type ResolvedStreamOptions } from './options'
+import { jitteredRetry, type ResolvedStreamOptions, streamDefaults } from './options'
 import { type PipeOptions, type PipeSource, pipeInto } from './pipe'
-import type { CloseReason, SendArgs, StreamInternals, WriteHead } from './stream-types'
+import type { CloseReason, SendArgs, StreamGroup, StreamInternals, WriteHead } from './stream-types'
 import { resolutionFor, Ticker } from './ticker'
 import type { EventMap, MessageFields, Serializer, SseMessage } from './types'
+
+function noop(): void {}
+
+/**
+ * What a connection tells one stream, as one small object per stream (its methods on the
+ * prototype) rather than two closures: a stream's memory counts once per open connection.
+ */
+class StreamEvents implements ConnectionEvents {
+  readonly #stream: SseStream
+  constructor(stream: SseStream) {
+    this.#stream = stream
+  }
+  drained(): void {
+    streamInternals.drained(this.#stream)
+  }
+  closed(): void {
+    streamInternals.closed(this.#stream)
+  }
+}
 
 /** Filled in by {@link SseStream}'s static block, the one place that sees its private state. */
 export const streamInternals = {} as StreamInternals
@@ -35,8 +54,28 @@ export class SseStream<M extends EventMap = any> {
       start: (stream, prelude) => stream.#start(prelude),
       write: (stream, frame) => stream.#write(frame),
       onClose: (stream, cleanup) => {
-        if (stream.#state === CLOSED) cleanup()
-        else stream.#cleanups.push(cleanup)
+        if (stream.#state === CLOSED) {
+          cleanup()
+          return noop
+        }
+        // Most streams have one cleanup (their hub's) for their whole life: no array for it.
+        if (!stream.#onClose) {
+          stream.#onClose = cleanup
+          return () => {
+            if (stream.#onClose === cleanup) stream.#onClose = undefined
+          }
+        }
+        const more = (stream.#moreOnClose ??= [])
+        more.push(cleanup)
+        return () => {
+          const at = more.indexOf(cleanup)
+          if (at !== -1) more.splice(at, 1)
+        }
+      },
+      join: (stream, group) => {
+        if (stream.#state === CLOSED) return
+        stream.#group = group
+        group.add(stream)
       },
       end: (stream, reason) => stream.#finish(reason),
       abandon: (stream, reason) => stream.#finish(reason, false),
@@ -47,17 +86,21 @@ export class SseStream<M extends EventMap = any> {
       released: (stream) => stream.#whenReleased(),
       drained: (stream) => stream.#drained(),
       closed: (stream) => stream.#closed(),
+      events: (stream) => new StreamEvents(stream),
     } satisfies StreamInternals)
   }
 
   /** The valid `Last-Event-ID` the client sent (header, else query parameter), if any. */
   readonly lastEventId: string | undefined
   readonly #sink: Sink
-  readonly #options: ResolvedStreamOptions
+  readonly #maxBuffered: number
+  /** The delay to send a client away with, if the stream ends before its head (jittered then). */
+  readonly #retry: Pick<ResolvedStreamOptions, 'retry' | 'retryJitter'>
   readonly #serialize: Serializer
   readonly #heartbeat: number
   readonly #resolution: number
-  readonly #writeHead: WriteHead
+  /** Until the head is out: it holds the connection and the head's headers, freed after. */
+  #writeHead: WriteHead
   #state = PENDING
   #closeReason: CloseReason | undefined
   /** Frames written before the head went out; sent right after it. */
@@ -68,7 +111,9 @@ export class SseStream<M extends EventMap = any> {
   #needsDrain = false
   #drain: { promise: Promise<void>; resolve: () => void } | undefined
   #controller: AbortController | undefined
-  #cleanups: (() => void)[] = []
+  #onClose: (() => void) | undefined
+  #moreOnClose: (() => void)[] | undefined
+  #group: StreamGroup | undefined
   #released = false
   #onReleased: (() => void) | undefined
 
@@ -79,7 +124,12 @@ export class SseStream<M extends EventMap = any> {
     writeHead: WriteHead,
   ) {
     this.#sink = sink
-    this.#options = options
+    this.#maxBuffered = options.maxBufferedBytes
+    // Not the whole options object: a stream keeps only what it needs for its whole life.
+    this.#retry =
+      options.retry === streamDefaults.retry && options.retryJitter === streamDefaults.retryJitter
+        ? streamDefaults
+        : { retry: options.retry, retryJitter: options.retryJitter }
     this.#writeHead = writeHead
     this.lastEventId = lastEventId
     this.#serialize = options.serialize
@@ -200,14 +250,16 @@ export class SseStream<M extends EventMap = any> {
     this.#lastActive = ticker.now
     if (this.#sink.write(frame)) return true
     this.#needsDrain = true
-    if (this.#sink.bufferedBytes > this.#options.maxBufferedBytes) this.#finish('slow-consumer')
+    if (this.#sink.bufferedBytes > this.#maxBuffered) this.#finish('slow-consumer')
     return false
   }
 
   #start(prelude: string, retryAfterMs?: number): void {
     if (this.#state !== PENDING) return
     this.#state = OPEN
-    this.#writeHead(retryAfterMs)
+    const writeHead = this.#writeHead
+    this.#writeHead = noop
+    writeHead(retryAfterMs)
     if (this.#resolution > 0 && retryAfterMs === undefined)
       ticker.add(this.#untyped, this.#resolution)
     const early = this.#early
@@ -264,7 +316,7 @@ export class SseStream<M extends EventMap = any> {
       // Ended before its head went out (a shutdown, a store failure or gap mid-replay, a
       // limit): answer what an EventSource retries, 200 text/event-stream with a retry and
       // whatever was written meanwhile (a farewell), never a bare 200 or a 204 (C25).
-      const retry = jitteredRetry(this.#options)
+      const retry = jitteredRetry(this.#retry)
       this.#start(encodeEvent({ retry }), retry)
     }
     this.#state = CLOSED
@@ -275,9 +327,14 @@ export class SseStream<M extends EventMap = any> {
     // id it actually received. A client that left needs nothing more.
     if (reason === 'slow-consumer') this.#sink.destroy()
     else if (answer) this.#sink.end()
-    const cleanups = this.#cleanups
-    this.#cleanups = []
-    for (const cleanup of cleanups) cleanup()
+    this.#group?.leave(this.#untyped)
+    this.#group = undefined
+    const first = this.#onClose
+    const more = this.#moreOnClose
+    this.#onClose = undefined
+    this.#moreOnClose = undefined
+    first?.()
+    for (const cleanup of more ?? []) cleanup()
     this.#drained()
     this.#controller?.abort(reason)
   }
