@@ -65,7 +65,8 @@ export class SseStream<M extends EventMap = any> {
             if (stream.#onClose === cleanup) stream.#onClose = undefined
           }
         }
-        const more = (stream.#moreOnClose ??= [])
+        const more = stream.#moreOnClose ?? []
+        stream.#moreOnClose = more
         more.push(cleanup)
         return () => {
           const at = more.indexOf(cleanup)
