@@ -1,6 +1,6 @@
 import type { StreamOptions } from './options'
 import type { EventStore } from './store'
-import type { EventMap, SseMessage } from './types'
+import type { EventArgs, EventMap, SseMessage } from './types'
 
 /** Options of {@link createHub}: the store, limits, and defaults for every stream opened with the hub. */
 export interface HubOptions extends StreamOptions {
@@ -58,9 +58,5 @@ export interface Target {
  * `Hub<Events>` assignable to `Hub`.
  */
 export type PublishArgs<M extends EventMap> =
-  | {
-      [K in keyof M & string]: undefined extends M[K]
-        ? [event: K, data?: M[K], target?: Target]
-        : [event: K, data: M[K], target?: Target]
-    }[keyof M & string]
+  | EventArgs<M, [target?: Target]>
   | [message: SseMessage<M>, target?: Target]

@@ -19,4 +19,4 @@ export { type CloseStreamsOptions, closeStreams, type ShutdownOptions } from './
 export type { EventInput, EventStore, ReplayResult, StoredEvent } from './store'
 export { SseStream } from './stream'
 export type { CloseReason, SendArgs } from './stream-types'
-export type { EventMap, MessageFields, Serializer, SseMessage } from './types'
+export type { EventArgs, EventMap, MessageFields, Serializer, SseMessage } from './types'

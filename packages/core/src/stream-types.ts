@@ -2,7 +2,7 @@ import type { Bytes } from './bytes'
 import type { ConnectionEvents, Sink } from './connection'
 import type { ResolvedStreamOptions } from './options'
 import type { SseStream } from './stream'
-import type { EventMap, MessageFields, SseMessage } from './types'
+import type { EventArgs, EventMap, MessageFields, SseMessage } from './types'
 
 /** Why a stream ended, as found in {@link SseStream.closeReason} and `signal.reason`. */
 export type CloseReason =
@@ -30,11 +30,7 @@ export type CloseReason =
  * `K extends keyof M` would make the event map contravariant).
  */
 export type SendArgs<M extends EventMap> =
-  | {
-      [K in keyof M & string]: undefined extends M[K]
-        ? [event: K, data?: M[K], fields?: MessageFields]
-        : [event: K, data: M[K], fields?: MessageFields]
-    }[keyof M & string]
+  | EventArgs<M, [fields?: MessageFields]>
   | [message: SseMessage<M>]
 
 /** A set of open streams that a stream leaves by itself when it ends (no closure per stream). */

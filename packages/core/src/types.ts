@@ -49,5 +49,15 @@ export type SseMessage<M extends EventMap = EventMap> =
       data?: 'message' extends keyof M ? M['message'] : unknown
     })
 
+/**
+ * `(event, data, ...Rest)` for each event of the map, with `data` optional where the event's type
+ * allows `undefined`: the shape shared by `send` and `publish`.
+ */
+export type EventArgs<M extends EventMap, Rest extends unknown[]> = {
+  [K in keyof M & string]: undefined extends M[K]
+    ? [event: K, data?: M[K], ...rest: Rest]
+    : [event: K, data: M[K], ...rest: Rest]
+}[keyof M & string]
+
 /** Turns a non-string data value into the text sent on the wire. */
 export type Serializer = (data: unknown) => string
