@@ -44,19 +44,39 @@ export interface HubOptions extends StreamOptions {
   limitResponse?: 'retry' | 429 | 503
 }
 
-/** Who receives a published event. With neither field, every stream of the hub does. */
+/**
+ * Whose events: a topic's, a key's, or (with neither) everyone's. The `history-lost` event lists
+ * the targets whose history a resuming client lost.
+ */
 export interface Target {
-  /** Streams that follow this topic. */
+  /** Events published to this topic. */
   topic?: string
-  /** Streams opened with this key (for example a user id); combined with `topic`, both must match. */
+  /** Events published to this key (for example a user id). */
   key?: string
 }
 
+/** Who receives a published event, and whether it is kept for resume. */
+export interface PublishOptions {
+  /**
+   * Streams that follow this topic, or any of these topics (the event is stored once per topic,
+   * in each topic's history). Without a topic (and without a key), every stream of the hub.
+   */
+  topic?: string | readonly string[]
+  /** Streams opened with this key (for example a user id); combined with `topic`, both must match. */
+  key?: string
+  /**
+   * Whether the event is kept for resume. `false` sends it live only, without an `id` (so the
+   * client's cursor stays where it was), for ephemeral events such as typing indicators.
+   * @default true
+   */
+  history?: boolean
+}
+
 /**
- * The arguments of {@link Hub.publish}: `(event, data, target?)` with data typed by the event
- * map (optional when it allows `undefined`), or `(message, target?)`. A union of tuples keeps
+ * The arguments of {@link Hub.publish}: `(event, data, options?)` with data typed by the event
+ * map (optional when it allows `undefined`), or `(message, options?)`. A union of tuples keeps
  * `Hub<Events>` assignable to `Hub`.
  */
 export type PublishArgs<M extends EventMap> =
-  | EventArgs<M, [target?: Target]>
-  | [message: SseMessage<M>, target?: Target]
+  | EventArgs<M, [options?: PublishOptions]>
+  | [message: SseMessage<M>, options?: PublishOptions]

@@ -1,15 +1,19 @@
 import { type Bytes, toBytes } from './bytes'
-import { catchUp } from './catch-up'
+import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
 import { encodeEvent } from './encoder'
+import { Follows } from './follows'
 import type { HubOptions, PublishArgs } from './hub-options'
-import { type Member, Members, type Membership } from './members'
+import { type Layout, type Member, Members, type Membership } from './members'
 import { MemoryStore } from './memory-store'
 import { type StreamOptions, streamDefaults } from './options'
 import { type PublishCall, publishInput } from './publish-input'
 import { endStreams, type ShutdownOptions } from './shutdown'
+import { type Start, startFrom, startNew } from './start'
 import type { EventStore, StoredEvent } from './store'
 import { type SseStream, streamInternals } from './stream'
 import type { EventMap } from './types'
+import { logsOf } from './logs'
+import { encodeVector, layoutOf } from './vector'
 
 /** What core's `openStream` does with a hub, beyond its public methods. */
 export interface HubInternals {
@@ -18,8 +22,12 @@ export interface HubInternals {
   admits(hub: Hub, membership: Membership): boolean
   /** Adds a stream; live events wait in its queue until {@link HubInternals.catchUp}. */
   join(hub: Hub, stream: SseStream, membership: Membership): Member
+  /** Reads where a joined stream starts: from its cursor, or (`undefined`) as a new client. */
+  start(hub: Hub, member: Member, cursor: string | null | undefined): Promise<Start>
+  /** The cursor of a layout at these positions. */
+  cursor(hub: Hub, member: Member, positions: readonly (string | undefined)[]): string
   /** Sends the replay, then the held-back live events, then switches the stream to live. */
-  catchUp(hub: Hub, member: Member, replayed: readonly StoredEvent[]): Promise<void>
+  catchUp(hub: Hub, member: Member, start: Start): Promise<void>
   reportError(hub: Hub, error: unknown): void
 }
 
@@ -34,8 +42,9 @@ function report(error: unknown): void {
 }
 
 /**
- * Broadcast and resume for many streams: events are validated, stored (which assigns their
- * ids), encoded once, and the same bytes go to every subscriber. Open streams with the hub
+ * Broadcast and resume for many streams: events are validated, stored in their topic's log
+ * (which assigns their positions), encoded once per layout of streams, and the same bytes go to
+ * every caught-up stream that follows the same logs. Open streams with the hub
  * (`openNodeStream(req, res, { hub, topics })`) to have them resume and receive broadcasts.
  * Create one with {@link createHub}.
  *
@@ -49,21 +58,29 @@ export class Hub<M extends EventMap = any> {
       limitResponse: (hub) => hub.#limitResponse,
       admits: (hub, membership) => hub.#members.admits(membership),
       join: (hub, stream, membership) => hub.#join(stream, membership),
-      catchUp: (hub, member, replayed) =>
-        catchUp(member, replayed, (event) => hub.#frame(event), hub.store.compare.bind(hub.store)),
+      start: (hub, member, cursor) => hub.#start(member.layout, cursor),
+      cursor: (hub, member, positions) =>
+        encodeVector(member.layout.tag, hub.#epoch, positions),
+      catchUp: (hub, member, start) => {
+        member.vector = [...start.from]
+        return catchUp(member, start.replayed, start.heads as string[], hub.#behind)
+      },
       reportError: (hub, error) => hub.#onError(error),
     } satisfies HubInternals)
   }
 
-  /** The store that keeps history and assigns ids. */
+  /** The store that keeps history and assigns positions. */
   readonly store: EventStore
   readonly #defaults: Readonly<StreamOptions>
   readonly #maxEventBytes: number
   readonly #onError: (error: unknown) => void
   readonly #limitResponse: 'retry' | 429 | 503
   readonly #members: Members
-  readonly #frames = new WeakMap<StoredEvent, Bytes>()
+  readonly #follows: Follows
+  readonly #behind: Behind
   readonly #unsubscribe: () => void
+  // The store's epoch, known once a stream has opened (or a cursor was asked for).
+  #epoch = ''
   #closing = false
 
   /** @param options - see {@link HubOptions} */
@@ -84,11 +101,20 @@ export class Hub<M extends EventMap = any> {
       maxStreams ?? Number.POSITIVE_INFINITY,
       maxStreamsPerClient ?? Number.POSITIVE_INFINITY,
     )
+    this.#follows = new Follows(this.store)
+    const hub = this
+    this.#behind = {
+      get epoch() {
+        return hub.#epoch
+      },
+      compare: (a, b) => this.store.compare(a, b),
+      position: (log) => this.#follows.position(log),
+    }
     this.#limitResponse = limitResponse ?? 'retry'
     this.#onError = onError ?? report
     this.#unsubscribe = this.store.subscribe(
       (event) => this.#deliver(event),
-      () => this.#resync(),
+      (log) => this.#resync(log),
     )
   }
 
@@ -103,28 +129,32 @@ export class Hub<M extends EventMap = any> {
   }
 
   /**
-   * Publishes an event: the store assigns its id, and every matching stream receives the same
-   * encoded bytes. Resolves with the id once the store has it.
+   * Publishes an event: the store keeps it in the log of its topic (or key, or the hub-wide
+   * log) and every matching stream receives it. Resolves once the store has it.
    *
-   * Never throws, and never crashes the process when nobody awaits it: an invalid event name or
-   * data (TypeError naming the field), data over `maxEventBytes` (RangeError) or a store failure
-   * rejects the returned promise and is also reported to the hub's `onError`.
+   * Never throws, and never crashes the process when nobody awaits it: an invalid event name,
+   * data or option (TypeError naming it), data over `maxEventBytes` (RangeError) or a store
+   * failure rejects the returned promise and is also reported to the hub's `onError`.
    *
    * @example
    * ```ts
    * await hub.publish('tick', { n: 1 }, { topic: 'clock' })
    * await hub.publish({ event: 'notice', data: 'hi' }, { key: userId })
+   * await hub.publish('alert', 'storm', { topic: ['north', 'south'] })
+   * await hub.publish('typing', { user: 'ann' }, { topic: 'room-1', history: false })
    * setInterval(() => hub.publish('tick', { n: Date.now() }), 1000) // fire and forget is safe
    * ```
    */
-  publish(...args: PublishArgs<M>): Promise<string> {
-    let stored: Promise<string>
+  publish(...args: PublishArgs<M>): Promise<void> {
+    let stored: Promise<void>
     try {
-      const input = publishInput(args as PublishCall, {
+      const { inputs, history } = publishInput(args as PublishCall, {
         serialize: this.#defaults.serialize ?? streamDefaults.serialize,
         maxEventBytes: this.#maxEventBytes,
       })
-      stored = Promise.resolve(this.store.append(input)).then((event) => event.id)
+      stored = Promise.resolve(
+        history ? this.store.append(inputs) : this.store.broadcast(inputs),
+      ).then(() => undefined)
     } catch (error) {
       stored = Promise.reject(error)
     }
@@ -132,6 +162,29 @@ export class Hub<M extends EventMap = any> {
     // that awaits still gets the rejection.
     stored.catch((error: unknown) => this.#onError(error))
     return stored
+  }
+
+  /**
+   * The cursor of a stream with this membership that has seen every event so far: a client that
+   * opens its stream with it (as `Last-Event-ID` or the `lastEventId` query parameter) gets
+   * every later event. Render it with a snapshot of the state, and the page's stream continues
+   * exactly where the snapshot ends.
+   *
+   * @example
+   * ```ts
+   * const cursor = await hub.cursor({ topics: ['scores'] })
+   * const html = renderPage(await loadScores(), `/events?lastEventId=${encodeURIComponent(cursor)}`)
+   * ```
+   */
+  async cursor(membership: Membership = {}): Promise<string> {
+    const logs = logsOf(membership.topics ?? [], membership.key)
+    const epoch = await this.#readEpoch()
+    try {
+      await this.#follows.acquire(logs)
+      return encodeVector(layoutOf(logs), epoch, logs.map((log) => this.#follows.position(log)))
+    } finally {
+      this.#follows.release(logs)
+    }
   }
 
   /**
@@ -150,52 +203,93 @@ export class Hub<M extends EventMap = any> {
   }
 
   #join(stream: SseStream, membership: Membership): Member {
+    const topics = new Set(membership.topics)
     const member: Member = {
       stream,
-      topics: new Set(membership.topics),
+      topics,
       key: membership.key,
       clientId: membership.clientId ?? membership.key,
+      layout: this.#members.layout(topics, membership.key),
       pending: [],
-      floor: undefined,
+      vector: undefined,
     }
     this.#members.add(member)
-    streamInternals.onClose(stream, () => this.#members.remove(member))
+    const following = this.#follows.acquire(member.layout.logs)
+    following?.catch(() => {})
+    streamInternals.onClose(stream, () => {
+      this.#members.remove(member)
+      this.#follows.release(member.layout.logs)
+    })
     return member
   }
 
-  #frame(event: StoredEvent): Bytes {
-    let frame = this.#frames.get(event)
-    if (!frame) {
-      frame = toBytes(encodeEvent({ event: event.event, id: event.id, data: event.data }))
-      this.#frames.set(event, frame)
+  async #start(layout: Layout, cursor: string | null | undefined): Promise<Start> {
+    const epoch = await this.#readEpoch()
+    // Once the hub follows every log, the feed brings whatever comes after the positions read.
+    await this.#follows.ready(layout.logs)
+    if (cursor === undefined) return startNew(layout, (log) => this.#follows.position(log))
+    return startFrom(this.store, layout, epoch, cursor ?? undefined)
+  }
+
+  /** Reads the store's epoch; a new one means the whole history is gone: every stream resumes. */
+  async #readEpoch(): Promise<string> {
+    const epoch = await this.store.epoch()
+    if (epoch !== this.#epoch) {
+      if (this.#epoch !== '') {
+        for (const member of [...this.#members.all]) {
+          if (!member.pending) streamInternals.end(member.stream, 'resync')
+        }
+      }
+      this.#epoch = epoch
     }
-    return frame
+    return epoch
+  }
+
+  /** The frame of an event for a layout's caught-up streams: one encoding for all of them. */
+  #frame(layout: Layout, event: StoredEvent): Bytes {
+    const id =
+      event.position === undefined
+        ? undefined
+        : encodeVector(
+            layout.tag,
+            this.#epoch,
+            layout.logs.map((log) => this.#follows.position(log)),
+          )
+    return toBytes(encodeEvent({ event: event.event, id, data: event.data }))
   }
 
   #deliver(event: StoredEvent): void {
-    const targets = this.#members.candidates(event)
-    if (!targets || targets.size === 0) return
-    let frame: Bytes | undefined
-    for (const member of targets) {
-      if (event.key !== undefined && member.key !== event.key) continue
-      if (member.pending) {
-        if (member.pending.push(event) > MAX_PENDING) {
-          streamInternals.end(member.stream, 'slow-consumer')
+    const layouts = this.#members.layoutsOf(event.log)
+    if (!layouts) return
+    if (event.position !== undefined && !this.#follows.advance(event.log, event.position)) return
+    for (const layout of layouts) {
+      let frame: Bytes | undefined
+      for (const member of layout.members) {
+        if (member.pending) {
+          if (member.pending.push(event) > MAX_PENDING) {
+            streamInternals.end(member.stream, 'slow-consumer')
+          }
+          continue
         }
-        continue
+        if (member.vector) {
+          const frame = frameBehind(member, event, this.#behind)
+          if (frame) streamInternals.write(member.stream, frame)
+          rejoin(member, this.#behind)
+          continue
+        }
+        if (event.key !== undefined && member.key !== event.key) continue
+        frame ??= this.#frame(layout, event)
+        streamInternals.write(member.stream, frame)
       }
-      if (member.floor !== undefined) {
-        if (this.store.compare(event.id, member.floor) <= 0) continue
-        member.floor = undefined
-      }
-      frame ??= this.#frame(event)
-      streamInternals.write(member.stream, frame)
     }
   }
 
-  /** The live feed skipped events: every stream ends and resumes from the store. */
-  #resync(): void {
-    for (const member of [...this.#members.all]) streamInternals.end(member.stream, 'resync')
+  /** The live feed of a log skipped events: its streams end and resume from the store. */
+  #resync(log: string): void {
+    this.#follows.restart(log)
+    for (const member of [...this.#members.following(log)]) {
+      streamInternals.end(member.stream, 'resync')
+    }
   }
 }
 

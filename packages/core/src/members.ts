@@ -1,5 +1,7 @@
+import { logsOf } from './logs'
 import type { StoredEvent } from './store'
 import type { SseStream } from './stream'
+import { layoutOf } from './vector'
 
 /** What a stream follows, given when it opens. */
 export interface Membership {
@@ -14,16 +16,32 @@ export interface Membership {
   clientId?: string
 }
 
+/**
+ * The streams of a hub that follow the same logs. Once caught up they hold the same cursor, so
+ * each event is encoded once for all of them.
+ */
+export interface Layout {
+  /** The logs, sorted: the order of positions in the cursor. */
+  readonly logs: readonly string[]
+  /** A hash of `logs`, the cursor's first part. */
+  readonly tag: string
+  readonly members: Set<Member>
+}
+
 /** A stream of a hub, as the hub's routing sees it. */
 export interface Member {
   readonly stream: SseStream
   readonly topics: ReadonlySet<string>
   readonly key: string | undefined
   readonly clientId: string | undefined
+  readonly layout: Layout
   /** Live events held back until the replay (or the cursor) is out; undefined once live. */
   pending: StoredEvent[] | undefined
-  /** The last id sent by the replay: live events up to it are duplicates (a lagging feed). */
-  floor: string | undefined
+  /**
+   * The positions this stream has seen, per log of its layout, while they differ from the
+   * hub's (its replay read ahead of a lagging feed); undefined once they are the hub's.
+   */
+  vector: (string | undefined)[] | undefined
 }
 
 /**
@@ -47,8 +65,8 @@ export function eventMatches(
 /** A hub's streams, indexed by topic and key, with its limits: O(1) join and leave. */
 export class Members {
   readonly all = new Set<Member>()
-  readonly #byTopic = new Map<string, Set<Member>>()
-  readonly #byKey = new Map<string, Set<Member>>()
+  readonly #layouts = new Map<string, Layout>()
+  readonly #byLog = new Map<string, Set<Layout>>()
   readonly #perClient = new Map<string, number>()
   readonly #maxStreams: number
   readonly #maxPerClient: number
@@ -65,18 +83,33 @@ export class Members {
     return client === undefined || (this.#perClient.get(client) ?? 0) < this.#maxPerClient
   }
 
+  /** The layout of streams with these topics and key, shared with the streams that have it. */
+  layout(topics: Iterable<string>, key: string | undefined): Layout {
+    const logs = logsOf(topics, key)
+    const name = logs.join('\n')
+    let layout = this.#layouts.get(name)
+    if (!layout) {
+      layout = { logs, tag: layoutOf(logs), members: new Set() }
+      this.#layouts.set(name, layout)
+      for (const log of logs) addTo(this.#byLog, log, layout)
+    }
+    return layout
+  }
+
   add(member: Member): void {
     this.all.add(member)
-    for (const topic of member.topics) addTo(this.#byTopic, topic, member)
-    if (member.key !== undefined) addTo(this.#byKey, member.key, member)
+    member.layout.members.add(member)
     const client = member.clientId
     if (client !== undefined) this.#perClient.set(client, (this.#perClient.get(client) ?? 0) + 1)
   }
 
   remove(member: Member): void {
     this.all.delete(member)
-    for (const topic of member.topics) removeFrom(this.#byTopic, topic, member)
-    if (member.key !== undefined) removeFrom(this.#byKey, member.key, member)
+    const { layout } = member
+    if (layout.members.delete(member) && layout.members.size === 0) {
+      this.#layouts.delete(layout.logs.join('\n'))
+      for (const log of layout.logs) removeFrom(this.#byLog, log, layout)
+    }
     const client = member.clientId
     if (client !== undefined) {
       const left = (this.#perClient.get(client) ?? 1) - 1
@@ -85,21 +118,24 @@ export class Members {
     }
   }
 
-  /** The streams an event may reach; a keyed event still needs the key checked per member. */
-  candidates(event: StoredEvent): ReadonlySet<Member> | undefined {
-    if (event.topic !== undefined) return this.#byTopic.get(event.topic)
-    if (event.key !== undefined) return this.#byKey.get(event.key)
-    return this.all
+  /** The layouts that follow a log; a keyed event still needs the key checked per member. */
+  layoutsOf(log: string): ReadonlySet<Layout> | undefined {
+    return this.#byLog.get(log)
+  }
+
+  /** The streams that follow a log. */
+  *following(log: string): Iterable<Member> {
+    for (const layout of this.#byLog.get(log) ?? []) yield* layout.members
   }
 }
 
-function addTo(index: Map<string, Set<Member>>, name: string, member: Member): void {
+function addTo<T>(index: Map<string, Set<T>>, name: string, item: T): void {
   const set = index.get(name)
-  if (set) set.add(member)
-  else index.set(name, new Set([member]))
+  if (set) set.add(item)
+  else index.set(name, new Set([item]))
 }
 
-function removeFrom(index: Map<string, Set<Member>>, name: string, member: Member): void {
+function removeFrom<T>(index: Map<string, Set<T>>, name: string, item: T): void {
   const set = index.get(name)
-  if (set?.delete(member) && set.size === 0) index.delete(name)
+  if (set?.delete(item) && set.size === 0) index.delete(name)
 }

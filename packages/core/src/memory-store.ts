@@ -1,27 +1,29 @@
-import type { EventInput, EventStore, ReplayResult, StoredEvent } from './store'
+import { MemoryLog } from './memory-log'
+import type { EventInput, EventStore, LogReplay, StoredEvent } from './store'
 
-/** Options of {@link MemoryStore}. */
+/** Options of {@link MemoryStore}: the retention of each log (a topic, a key, or everyone's). */
 export interface MemoryStoreOptions {
   /**
-   * The most events kept for replay.
+   * The most events kept per log.
    * @default 1000
    */
   maxEvents?: number
   /**
-   * The most bytes of event data kept (counted as UTF-16 code units of data and name).
-   * @default Infinity
+   * The most bytes of event data kept per log (counted as UTF-16 code units of data and name).
+   * @default 1048576 (1 MiB)
    */
   maxBytes?: number
   /**
-   * How long an event is kept, in milliseconds.
-   * @default Infinity
+   * How long an event is kept, in milliseconds. A log whose events have all expired is
+   * forgotten; a cursor older than a forgotten log's last event is treated as lost.
+   * @default 86400000 (24 h)
    */
   maxAge?: number
 }
 
 /**
  * Eight random base-36 characters (about 41 bits): two stores started in the same millisecond
- * (a fast restart) still get different prefixes, so neither accepts the other's cursors.
+ * (a fast restart) still get different epochs, so neither accepts the other's cursors.
  */
 function randomSuffix(): string {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8))
@@ -30,19 +32,15 @@ function randomSuffix(): string {
   return out
 }
 
-interface Entry {
-  event: StoredEvent
-  seq: number
-  at: number
-  size: number
-}
+// A position is a sequence number in base 36; 10 digits stay below 2^53.
+const POSITION = /^(?:0|[1-9a-z][0-9a-z]{0,9})$/
 
 /**
- * The embedded event store: a bounded history in memory, with O(1) append and O(1) cursor
- * lookup. Ids look like `mh3x9k2qa7f0b2kz-42`: a prefix made from the store's creation time and a
- * random part, then a sequence number. A client that comes back to a restarted server presents
- * an id with another prefix and is told its history was lost (C21), never handed new events
- * under ids it has already seen.
+ * The embedded event store: history in memory, one log per topic, key and the hub-wide events,
+ * each bounded by `maxEvents`, `maxBytes` and `maxAge`. Append is O(1), a read is O(log n) plus
+ * what it returns. Positions are one sequence number shared by every log (in base 36), and the
+ * epoch is made from the store's creation time and a random part: a client that comes back to
+ * a restarted server presents another epoch and is told its history was lost (C21).
  *
  * @example
  * ```ts
@@ -50,53 +48,87 @@ interface Entry {
  * ```
  */
 export class MemoryStore implements EventStore {
-  readonly #prefix: string
+  readonly #epoch: string
   readonly #maxEvents: number
   readonly #maxBytes: number
   readonly #maxAge: number
   readonly #listeners = new Set<(event: StoredEvent) => void>()
-  #entries: Entry[] = []
-  #head = 0
+  // In order of last use, least recent first: the idle logs to forget are at the front.
+  readonly #logs = new Map<string, MemoryLog>()
   #seq = 0
-  #bytes = 0
+  // The last position of the logs forgotten so far: an older cursor may have missed their events.
+  #forgotten = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxEvents = options.maxEvents ?? 1000
-    this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
-    this.#maxAge = options.maxAge ?? Number.POSITIVE_INFINITY
-    if (!(this.#maxEvents >= 0)) throw new RangeError('MemoryStore: maxEvents must be >= 0')
-    this.#prefix = `${Date.now().toString(36)}${randomSuffix()}`
-  }
-
-  /** Number of events retained. */
-  get size(): number {
-    return this.#entries.length - this.#head
-  }
-
-  append(input: EventInput): StoredEvent {
-    const seq = ++this.#seq
-    const event: StoredEvent = { ...input, id: `${this.#prefix}-${seq}` }
-    const size = input.data.length + (input.event?.length ?? 0)
-    this.#entries.push({ event, seq, at: Date.now(), size })
-    this.#bytes += size
-    this.#trim()
-    for (const listener of this.#listeners) listener(event)
-    return event
-  }
-
-  replay(after: string | undefined): ReplayResult {
-    this.#trimAge()
-    const seq = after === undefined ? undefined : this.#parse(after)
-    const first = this.#entries[this.#head]?.seq ?? this.#seq + 1
-    if (seq === undefined || seq > this.#seq || seq < first - 1) {
-      return { events: this.#slice(this.#head), lost: true }
+    this.#maxBytes = options.maxBytes ?? 1024 * 1024
+    this.#maxAge = options.maxAge ?? 24 * 60 * 60 * 1000
+    for (const name of ['maxEvents', 'maxBytes', 'maxAge'] as const) {
+      const value = options[name]
+      if (value !== undefined && !(value >= 0)) {
+        throw new RangeError(`MemoryStore: ${name} must be a number >= 0, got ${value}`)
+      }
     }
-    return { events: this.#slice(this.#head + (seq - first + 1)), lost: false }
+    this.#epoch = `${Date.now().toString(36)}${randomSuffix()}`
   }
 
-  head(): string {
-    return `${this.#prefix}-${this.#seq}`
+  /** Number of events retained, over every log. */
+  get size(): number {
+    let size = 0
+    for (const log of this.#logs.values()) size += log.size
+    return size
   }
+
+  /** Number of logs kept (a log is forgotten once all its events expired). */
+  get logs(): number {
+    return this.#logs.size
+  }
+
+  epoch(): string {
+    return this.#epoch
+  }
+
+  append(inputs: readonly EventInput[]): StoredEvent[] {
+    const now = Date.now()
+    this.#forget(now)
+    const events: StoredEvent[] = []
+    for (const input of inputs) {
+      const seq = ++this.#seq
+      const event: StoredEvent = { ...input, position: seq.toString(36) }
+      const log = this.#log(input.log, now)
+      log.push(event, seq, now)
+      log.trim(this.#maxEvents, this.#maxBytes, now - this.#maxAge)
+      events.push(event)
+    }
+    for (const event of events) for (const listener of this.#listeners) listener(event)
+    return events
+  }
+
+  broadcast(inputs: readonly EventInput[]): void {
+    for (const input of inputs) {
+      const event: StoredEvent = { ...input, position: undefined }
+      for (const listener of this.#listeners) listener(event)
+    }
+  }
+
+  read(name: string, after: string | undefined): LogReplay {
+    const now = Date.now()
+    this.#forget(now)
+    const log = this.#log(name, now, false)
+    log.trim(this.#maxEvents, this.#maxBytes, now - this.#maxAge)
+    const head = log.last.toString(36)
+    const seq = after !== undefined && POSITION.test(after) ? Number.parseInt(after, 36) : undefined
+    if (seq === undefined || seq > log.last) return { events: log.after(0), lost: true, head }
+    // Before this log's record began: only a forgotten log with later events can have been lost.
+    const lost = seq < log.trimmed || (seq < log.origin && seq < this.#forgotten)
+    return { events: log.after(seq), lost, head }
+  }
+
+  follow(name: string): string {
+    return this.#log(name, Date.now(), false).last.toString(36)
+  }
+
+  unfollow(): void {}
 
   subscribe(listener: (event: StoredEvent) => void): () => void {
     this.#listeners.add(listener)
@@ -104,46 +136,31 @@ export class MemoryStore implements EventStore {
   }
 
   compare(a: string, b: string): number {
-    const x = this.#parse(a)
-    const y = this.#parse(b)
-    if (x === undefined || y === undefined) return a < b ? -1 : a > b ? 1 : 0
+    const x = POSITION.test(a) ? Number.parseInt(a, 36) : Number.NaN
+    const y = POSITION.test(b) ? Number.parseInt(b, 36) : Number.NaN
+    if (Number.isNaN(x) || Number.isNaN(y)) return a < b ? -1 : a > b ? 1 : 0
     return x - y
   }
 
-  /** The sequence number of one of this store's ids, or undefined for any other string. */
-  #parse(id: string): number | undefined {
-    const at = id.lastIndexOf('-')
-    if (at !== this.#prefix.length || !id.startsWith(this.#prefix)) return undefined
-    const digits = id.slice(at + 1)
-    // 0 is the head of a store that has no event yet.
-    if (!/^(?:0|[1-9][0-9]{0,15})$/.test(digits)) return undefined
-    return Number(digits)
+  /**
+   * A log's record, created on first use (a log with no event has the current sequence number
+   * as its position, so every cursor names a position for each of its logs). `touch` moves it to
+   * the back of the idle order: appends do, reads do not, so a log nobody writes to expires.
+   */
+  #log(name: string, now: number, touch = true): MemoryLog {
+    let log = this.#logs.get(name)
+    if (log && touch) this.#logs.delete(name)
+    log ??= new MemoryLog(this.#seq, now)
+    if (touch || !this.#logs.has(name)) this.#logs.set(name, log)
+    return log
   }
 
-  #slice(from: number): StoredEvent[] {
-    const out: StoredEvent[] = []
-    for (let i = from; i < this.#entries.length; i++) out.push(this.#entries[i]!.event)
-    return out
-  }
-
-  #trim(): void {
-    while (this.size > this.#maxEvents || this.#bytes > this.#maxBytes) this.#drop()
-    this.#trimAge()
-  }
-
-  #trimAge(): void {
-    if (this.#maxAge === Number.POSITIVE_INFINITY) return
-    const oldest = Date.now() - this.#maxAge
-    while (this.size > 0 && this.#entries[this.#head]!.at < oldest) this.#drop()
-  }
-
-  #drop(): void {
-    this.#bytes -= this.#entries[this.#head]!.size
-    this.#head++
-    // Compact once the dropped prefix is half the array: amortised O(1) per event.
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head)
-      this.#head = 0
+  /** Forgets logs idle for longer than maxAge: all their events have expired. */
+  #forget(now: number): void {
+    for (const [name, log] of this.#logs) {
+      if (log.touched >= now - this.#maxAge) return
+      this.#forgotten = Math.max(this.#forgotten, log.last)
+      this.#logs.delete(name)
     }
   }
 }

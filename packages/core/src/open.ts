@@ -4,11 +4,12 @@ import { encodeEvent } from './encoder'
 import { CURSOR_EVENT, HISTORY_LOST_EVENT, REPLAY_HEADER, streamHeaders } from './head'
 import { type HeadersInput, headerPairs } from './headers'
 import { type Hub, hubInternals } from './hub'
+import { targetOf } from './logs'
 import type { Membership } from './members'
 import type { StreamOptions } from './options'
 import { jitteredRetry, type ResolvedStreamOptions, resolveOptions, retryFrame } from './options'
 import { isClosing, track } from './shutdown'
-import type { ReplayResult } from './store'
+import type { Start } from './start'
 import { streamInternals as internals, type SseStream } from './stream'
 import type { EventMap } from './types'
 
@@ -62,51 +63,25 @@ function refuse(
 /** The first frame of a hub stream: the retry, and what the client needs to resume (C21, C34). */
 function prelude(
   options: ResolvedStreamOptions,
-  replay: ReplayResult | undefined,
+  start: Start,
   lastEventId: string | undefined,
-  head: string | undefined,
+  cursor: (positions: readonly (string | undefined)[]) => string,
 ): string {
   let frame = retryFrame(options)
-  if (replay?.lost) {
-    const data = JSON.stringify({ lastEventId: lastEventId ?? null })
-    // An `id` only when nothing replayed carries one, or the client would keep its dead cursor.
-    frame += encodeEvent({ event: HISTORY_LOST_EVENT, id: head, data })
-  } else if (head !== undefined) {
+  if (start.lost === undefined) {
     // A named event with empty data: browsers take the id without dispatching anything, and
     // clients that take ids only from dispatched events (the `eventsource` package) get it too.
-    frame += encodeEvent({ event: CURSOR_EVENT, id: head })
+    frame += encodeEvent({ event: CURSOR_EVENT, id: cursor(start.heads) })
+  } else if (start.lost.length > 0) {
+    const data = JSON.stringify({ lastEventId: lastEventId ?? null, lost: start.lost.map(targetOf) })
+    // An `id` only when nothing replayed carries one; otherwise the replay ends with the cursor.
+    const id = start.replayed.length === 0 ? cursor(start.heads) : undefined
+    frame += encodeEvent({ event: HISTORY_LOST_EVENT, id, data })
   }
   return frame
 }
 
-const NEW = Symbol('a new client')
-
 function noop(): void {}
-
-/** Where a stream starts: what it missed, and the cursor when it has none (C34). */
-interface Position {
-  replay: ReplayResult | undefined
-  head: string | undefined
-}
-
-/** Reads a joining stream's position from the store: its replay, or the head for a new client. */
-async function readPosition(hub: Hub, cursor: string | undefined | typeof NEW): Promise<Position> {
-  if (cursor === NEW) {
-    // Without its cursor a new client still gets its stream: refusing it for a store that is
-    // briefly away would cost more than the rare cut before its first event.
-    const head = await Promise.resolve()
-      .then(() => hub.store.head())
-      .catch((error: unknown) => {
-        hubInternals.reportError(hub, error)
-        return undefined
-      })
-    return { replay: undefined, head }
-  }
-  const replay = await hub.store.replay(cursor)
-  // Nothing replayed carries an id: the lost client gets the head instead of its dead cursor.
-  const head = replay.lost && replay.events.length === 0 ? await hub.store.head() : undefined
-  return { replay, head }
-}
 
 /**
  * Opens a stream on a connection: reads the cursor (C19), sends the head (C01-C05) and a first
@@ -161,7 +136,7 @@ export async function openStream<M extends EventMap = EventMap>(
   const resuming = cursor.id !== undefined || cursor.invalid
   // Join before reading the store, so an event published meanwhile is held back, not missed.
   const member = hubInternals.join(hub, stream, options)
-  const reading = readPosition(hub, resuming ? cursor.id : NEW)
+  const reading = hubInternals.start(hub, member, resuming ? (cursor.id ?? null) : undefined)
   // A stream that ends while the store is still answering (a shutdown, a feed gap, the client
   // leaving) has its answer already: a web runtime must get its Response now, not after the
   // store (C25).
@@ -169,9 +144,9 @@ export async function openStream<M extends EventMap = EventMap>(
   const ended = new Promise<undefined>((resolve) => {
     stopWaiting = internals.onClose(stream, () => resolve(undefined))
   })
-  let position: Position | undefined
+  let start: Start | undefined
   try {
-    position = await Promise.race([reading, ended])
+    start = await Promise.race([reading, ended])
   } catch (error) {
     hubInternals.reportError(hub, error)
     internals.end(stream, 'error')
@@ -180,19 +155,20 @@ export async function openStream<M extends EventMap = EventMap>(
     // An open stream must not keep the wait's promise and closures for its whole life.
     stopWaiting()
   }
-  if (!position) {
+  if (!start) {
     reading.catch((error) => hubInternals.reportError(hub, error))
     return typed
   }
-  const { replay, head } = position
   // Ended meanwhile: the client left, or a shutdown or a feed gap sent it away (C25).
   if (stream.closed) return typed
-  if (replay) headers[REPLAY_HEADER] = replay.lost ? 'lost' : 'complete'
-  internals.start(stream, prelude(resolved, replay, cursor.id, head))
+  if (start.lost) headers[REPLAY_HEADER] = start.lost.length > 0 ? 'lost' : 'complete'
+  const encode = (positions: readonly (string | undefined)[]) =>
+    hubInternals.cursor(hub, member, positions)
+  internals.start(stream, prelude(resolved, start, cursor.id, encode))
   // The replay runs on while the caller goes on (a web runtime must get its Response before
   // anything can drain); live events stay held back until it is done.
   hubInternals
-    .catchUp(hub, member, replay?.events ?? [])
+    .catchUp(hub, member, start)
     .catch((error) => hubInternals.reportError(hub, error))
   return typed
 }

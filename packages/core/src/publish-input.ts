@@ -1,11 +1,18 @@
 import { toBytes } from './bytes'
 import { checkEventName, serializeData } from './encoder'
-import type { Target } from './hub-options'
+import type { PublishOptions } from './hub-options'
+import { logOf } from './logs'
 import type { EventInput } from './store'
 import type { Serializer, SseMessage } from './types'
 
-/** `publish`'s arguments, untyped: `(event, data, target?)` or `(message, target?)`. */
-export type PublishCall = [string | SseMessage, unknown, Target?]
+/** `publish`'s arguments, untyped: `(event, data, options?)` or `(message, options?)`. */
+export type PublishCall = [string | SseMessage, unknown, PublishOptions?]
+
+/** A checked publish: one input per log it goes to, and whether the store keeps them. */
+export interface PublishInput {
+  inputs: EventInput[]
+  history: boolean
+}
 
 /**
  * Checks what `publish` was given and turns it into what the store takes: a valid event name,
@@ -17,10 +24,10 @@ export type PublishCall = [string | SseMessage, unknown, Target?]
 export function publishInput(
   [first, second, third]: PublishCall,
   limits: { serialize: Serializer; maxEventBytes: number },
-): EventInput {
+): PublishInput {
   const named = typeof first === 'string'
   const message = (named ? { event: first, data: second } : first) as SseMessage
-  const target = (named ? third : second) as Target | undefined
+  const options = (named ? third : second) as PublishOptions | undefined
   if (message === null || typeof message !== 'object') {
     throw new TypeError('Invalid SSE event: expected an event name or a message object')
   }
@@ -34,12 +41,25 @@ export function publishInput(
   const event = checkEventName(message.event)
   const data = serializeData(message.data ?? '', limits.serialize)
   checkSize(data, limits.maxEventBytes)
-  return {
-    topic: checkTarget('topic', target?.topic),
-    key: checkTarget('key', target?.key),
-    event,
-    data,
+  const key = checkTarget('key', options?.key)
+  const history = options?.history ?? true
+  if (typeof history !== 'boolean') {
+    throw new TypeError(`Invalid publish option "history": expected a boolean, got ${typeof history}`)
   }
+  const topics = options?.topic
+  if (!Array.isArray(topics)) {
+    const topic = checkTarget('topic', topics)
+    return { inputs: [{ log: logOf(topic, key), topic, key, event, data }], history }
+  }
+  if (topics.length === 0) throw new TypeError('Invalid publish target "topic": an empty list')
+  const inputs: EventInput[] = []
+  for (const topic of new Set<unknown>(topics)) {
+    if (typeof topic !== 'string') {
+      throw new TypeError(`Invalid publish target "topic": expected strings, got ${typeof topic}`)
+    }
+    inputs.push({ log: logOf(topic, key), topic, key, event, data })
+  }
+  return { inputs, history }
 }
 
 function checkSize(data: string, max: number): void {

@@ -1,8 +1,10 @@
 /** An event as the hub hands it to a store: fields already validated and data already text. */
 export interface EventInput {
-  /** The topic it goes to; undefined sends it to every session of the hub. */
+  /** The log it goes to: a topic's, a key's, or the hub-wide one (see the core README). */
+  log: string
+  /** The topic it was published to; undefined for events to a key alone or to everyone. */
   topic?: string
-  /** Only sessions opened with this key receive it (for example one user's tabs). */
+  /** Only streams opened with this key receive it (for example one user's tabs). */
   key?: string
   /** The event name; undefined for an unnamed (`message`) event. */
   event?: string
@@ -10,49 +12,74 @@ export interface EventInput {
   data: string
 }
 
-/** An event the store has kept, with the id it assigned. */
+/** An event as a store hands it back: kept in its log, or live only. */
 export interface StoredEvent extends EventInput {
-  /** Assigned by the store: printable ASCII, increasing across the whole store, never repeating (C22). */
-  readonly id: string
+  /**
+   * Its position in its log, assigned by the store: printable ASCII without `.`, increasing
+   * within the log, never repeating (C22). Undefined for an event published with
+   * `history: false`, which is delivered live and never kept.
+   */
+  readonly position: string | undefined
 }
 
-/** What a store has after a cursor. */
-export interface ReplayResult {
-  /** Retained events strictly after the cursor, oldest first (C20). */
+/** What a store has of one log after a position. */
+export interface LogReplay {
+  /** Retained events of the log strictly after the position, oldest first (C20). */
   events: StoredEvent[]
   /**
-   * True when the cursor is unknown, malformed or older than the retained history: events the
-   * client never saw are gone, and `events` holds everything still retained (C21).
+   * True when events after the position are gone (trimmed or expired), or the position is not
+   * one this log handed out: `events` then holds everything still retained (C21, C27).
    */
   lost: boolean
+  /** The log's last position when it was read: `events` run up to it, the feed goes on after it. */
+  head: string
 }
 
 /**
- * Where a hub keeps history and gets its live feed. {@link MemoryStore} is the embedded
- * default; `@sse/redis` implements the same contract for several processes. Every method may
- * return a promise.
+ * Where a hub keeps history and gets its live feed. History is kept per log (a topic, a key, or
+ * the hub-wide log), each with its own positions and retention, so a resume reads only the logs
+ * a stream follows (C27). {@link MemoryStore} is the embedded default; `@sse/redis` implements
+ * the same contract for several processes. Every method may return a promise.
  */
 export interface EventStore {
-  /** Assigns the next id, keeps the event within the retention bounds, and feeds it to subscribers. */
-  append(input: EventInput): StoredEvent | Promise<StoredEvent>
-  /** The retained events strictly after `after`; `undefined` stands for an unusable cursor. */
-  replay(after: string | undefined): ReplayResult | Promise<ReplayResult>
   /**
-   * The cursor of a client that has seen everything so far: every event after it is delivered
-   * by `subscribe`'s feed from now on, and `replay` of it returns them (not lost). A new
-   * stream's first frame carries it (C34), so a client cut before its first event resumes from
-   * there. For an empty store, a cursor before its first event.
+   * Names this store's history: it changes when the history is lost as a whole (a restarted
+   * MemoryStore), so cursors from before are recognised as unusable instead of read as positions.
+   * Printable ASCII without `.`.
    */
-  head(): string | Promise<string>
+  epoch(): string | Promise<string>
   /**
-   * Calls `listener` for every appended event, in id order, including events appended by other
-   * processes sharing the store. Returns the function that unsubscribes.
+   * Assigns each event the next position of its log, keeps it within the log's retention, and
+   * feeds it to subscribers; the result is in the order of `inputs`.
+   */
+  append(inputs: readonly EventInput[]): readonly StoredEvent[] | Promise<readonly StoredEvent[]>
+  /** Feeds events to subscribers (of every process sharing the store) without keeping them. */
+  broadcast(inputs: readonly EventInput[]): void | Promise<void>
+  /**
+   * The retained events of `log` strictly after `after`; `undefined` (no usable cursor) reads
+   * every retained event and is lost. `after` is client input: any string must be answered
+   * (unknown ones are lost), never thrown on, and cost no more than the log's retention.
+   */
+  read(log: string, after: string | undefined): LogReplay | Promise<LogReplay>
+  /**
+   * Starts following a log: from now on its events reach `subscribe`'s listeners (a store may
+   * feed every log anyway). Resolves with the log's last position: every event after it comes
+   * through the feed. A log with no event yet has a position too, so that a cursor never has
+   * gaps. Called once per log while a hub has streams that follow it.
+   */
+  follow(log: string): string | Promise<string>
+  /** The hub no longer has streams that follow this log. */
+  unfollow(log: string): void
+  /**
+   * Calls `listener` for every event of a followed log (appended or broadcast, by any process
+   * sharing the store), in position order within each log. Returns the function that
+   * unsubscribes.
    *
-   * A store whose live feed can skip events (a shared store trimmed, or restarted, before this
-   * process read them) calls `onGap`: the hub then ends its streams, and each client resumes from
-   * the store, which tells it what was lost.
+   * A store whose live feed can skip events of a log (a shared store trimmed, or restarted,
+   * before this process read them) calls `onGap` with that log: the hub then ends the streams
+   * that follow it, and each client resumes from the store, which tells it what was lost.
    */
-  subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void
-  /** Orders two ids of this store: negative when `a` came first, 0 when equal, positive after. */
+  subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void
+  /** Orders two positions of one log: negative when `a` came first, 0 when equal, positive after. */
   compare(a: string, b: string): number
 }
