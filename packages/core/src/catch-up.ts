@@ -28,9 +28,7 @@ export function frameBehind(member: Member, event: StoredEvent, behind: Behind):
   }
   if (event.key !== undefined && event.key !== member.key) return undefined
   const id =
-    event.position === undefined
-      ? undefined
-      : encodeVector(member.layout.tag, behind.epoch, vector)
+    event.position === undefined ? undefined : encodeVector(member.layout.tag, behind.epoch, vector)
   return toBytes(encodeEvent({ event: event.event, id, data: event.data }))
 }
 

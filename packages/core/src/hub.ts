@@ -3,6 +3,7 @@ import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
 import { encodeEvent } from './encoder'
 import { Follows } from './follows'
 import type { HubOptions, PublishArgs } from './hub-options'
+import { logsOf } from './logs'
 import { type Layout, type Member, Members, type Membership } from './members'
 import { MemoryStore } from './memory-store'
 import { type StreamOptions, streamDefaults } from './options'
@@ -12,7 +13,6 @@ import { type Start, startFrom, startNew } from './start'
 import type { EventStore, StoredEvent } from './store'
 import { type SseStream, streamInternals } from './stream'
 import type { EventMap } from './types'
-import { logsOf } from './logs'
 import { encodeVector, layoutOf } from './vector'
 
 /** What core's `openStream` does with a hub, beyond its public methods. */
@@ -59,8 +59,7 @@ export class Hub<M extends EventMap = any> {
       admits: (hub, membership) => hub.#members.admits(membership),
       join: (hub, stream, membership) => hub.#join(stream, membership),
       start: (hub, member, cursor) => hub.#start(member.layout, cursor),
-      cursor: (hub, member, positions) =>
-        encodeVector(member.layout.tag, hub.#epoch, positions),
+      cursor: (hub, member, positions) => encodeVector(member.layout.tag, hub.#epoch, positions),
       catchUp: (hub, member, start) => {
         member.vector = [...start.from]
         return catchUp(member, start.replayed, start.heads as string[], hub.#behind)
@@ -165,7 +164,7 @@ export class Hub<M extends EventMap = any> {
   }
 
   /**
-   * The cursor of a stream with this membership that has seen every event so far: a client that
+   * The cursor of a stream with this membership that has seen every event stored so far: a client that
    * opens its stream with it (as `Last-Event-ID` or the `lastEventId` query parameter) gets
    * every later event. Render it with a snapshot of the state, and the page's stream continues
    * exactly where the snapshot ends.
@@ -179,12 +178,8 @@ export class Hub<M extends EventMap = any> {
   async cursor(membership: Membership = {}): Promise<string> {
     const logs = logsOf(membership.topics ?? [], membership.key)
     const epoch = await this.#readEpoch()
-    try {
-      await this.#follows.acquire(logs)
-      return encodeVector(layoutOf(logs), epoch, logs.map((log) => this.#follows.position(log)))
-    } finally {
-      this.#follows.release(logs)
-    }
+    const heads = await Promise.all(logs.map((log) => this.store.head(log)))
+    return encodeVector(layoutOf(logs), epoch, heads)
   }
 
   /**

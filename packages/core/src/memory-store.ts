@@ -124,8 +124,12 @@ export class MemoryStore implements EventStore {
     return { events: log.after(seq), lost, head }
   }
 
-  follow(name: string): string {
+  head(name: string): string {
     return this.#log(name, Date.now(), false).last.toString(36)
+  }
+
+  follow(name: string): string {
+    return this.head(name)
   }
 
   unfollow(): void {}

@@ -73,7 +73,10 @@ function prelude(
     // clients that take ids only from dispatched events (the `eventsource` package) get it too.
     frame += encodeEvent({ event: CURSOR_EVENT, id: cursor(start.heads) })
   } else if (start.lost.length > 0) {
-    const data = JSON.stringify({ lastEventId: lastEventId ?? null, lost: start.lost.map(targetOf) })
+    const data = JSON.stringify({
+      lastEventId: lastEventId ?? null,
+      lost: start.lost.map(targetOf),
+    })
     // An `id` only when nothing replayed carries one; otherwise the replay ends with the cursor.
     const id = start.replayed.length === 0 ? cursor(start.heads) : undefined
     frame += encodeEvent({ event: HISTORY_LOST_EVENT, id, data })
@@ -167,8 +170,6 @@ export async function openStream<M extends EventMap = EventMap>(
   internals.start(stream, prelude(resolved, start, cursor.id, encode))
   // The replay runs on while the caller goes on (a web runtime must get its Response before
   // anything can drain); live events stay held back until it is done.
-  hubInternals
-    .catchUp(hub, member, start)
-    .catch((error) => hubInternals.reportError(hub, error))
+  hubInternals.catchUp(hub, member, start).catch((error) => hubInternals.reportError(hub, error))
   return typed
 }

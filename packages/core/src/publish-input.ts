@@ -44,7 +44,9 @@ export function publishInput(
   const key = checkTarget('key', options?.key)
   const history = options?.history ?? true
   if (typeof history !== 'boolean') {
-    throw new TypeError(`Invalid publish option "history": expected a boolean, got ${typeof history}`)
+    throw new TypeError(
+      `Invalid publish option "history": expected a boolean, got ${typeof history}`,
+    )
   }
   const topics = options?.topic
   if (!Array.isArray(topics)) {

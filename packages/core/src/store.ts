@@ -62,6 +62,11 @@ export interface EventStore {
    */
   read(log: string, after: string | undefined): LogReplay | Promise<LogReplay>
   /**
+   * The log's last position now (a log with no event yet has one too): a cursor made of heads
+   * covers every event stored so far.
+   */
+  head(log: string): string | Promise<string>
+  /**
    * Starts following a log: from now on its events reach `subscribe`'s listeners (a store may
    * feed every log anyway). Resolves with the log's last position: every event after it comes
    * through the feed. A log with no event yet has a position too, so that a cursor never has

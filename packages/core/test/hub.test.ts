@@ -292,6 +292,7 @@ function storeMethods(inner: MemoryStore): EventStore {
     append: (inputs) => inner.append(inputs),
     broadcast: (inputs) => inner.broadcast(inputs),
     read: (log, after) => inner.read(log, after),
+    head: (log) => inner.head(log),
     follow: (log) => inner.follow(log),
     unfollow: () => {},
     subscribe: (listener) => inner.subscribe(listener),

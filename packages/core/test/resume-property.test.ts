@@ -115,10 +115,11 @@ function check(model: Model): number {
 function asyncStore(inner: EventStore): EventStore {
   const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 1))
   return {
-    epoch: () => later(inner.epoch()),
+    epoch: async () => later(await inner.epoch()),
     append: async (inputs) => inner.append(inputs),
     broadcast: (inputs) => inner.broadcast(inputs),
     read: async (log, after) => later(await inner.read(log, after)),
+    head: async (log) => later(await inner.head(log)),
     follow: async (log) => later(await inner.follow(log)),
     unfollow: (log) => inner.unfollow(log),
     subscribe: (listener, onGap) => inner.subscribe(listener, onGap),
@@ -131,7 +132,10 @@ function forgetfulStore(inner: MemoryStore): EventStore {
   const store = asyncStore(inner)
   return {
     ...store,
-    read: async (log, after): Promise<LogReplay> => ({ ...(await inner.read(log, after)), lost: false }),
+    read: async (log, after): Promise<LogReplay> => ({
+      ...(await inner.read(log, after)),
+      lost: false,
+    }),
   }
 }
 

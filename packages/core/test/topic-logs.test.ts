@@ -8,7 +8,11 @@ import { RecordingClient } from './sink'
 type Hub = ReturnType<typeof createHub>
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
 
-async function connect(hub: Hub, options: { topics?: string[]; key?: string }, lastEventId?: string) {
+async function connect(
+  hub: Hub,
+  options: { topics?: string[]; key?: string },
+  lastEventId?: string,
+) {
   const client = new RecordingClient(lastEventId)
   const stream = await openStream(client.connection(), { hub, ...options })
   await flush()
@@ -72,7 +76,10 @@ describe('topic logs (C27, C28)', () => {
     for (let i = 0; i < 4; i++) await hub.publish('n', `ann${i}`, { key: 'ann' })
     const back = await connect(hub, membership, cursor)
     expect(back.client.head?.headers['SSE-Replay']).toBe('lost')
-    expect(lostData(back.client)).toEqual({ lastEventId: cursor, lost: [{ key: 'ann' }, { topic: 'b' }] })
+    expect(lostData(back.client)).toEqual({
+      lastEventId: cursor,
+      lost: [{ key: 'ann' }, { topic: 'b' }],
+    })
     expect(received(back.client).slice(1)).toEqual(['a1', 'b2', 'b3', 'b4', 'ann1', 'ann2', 'ann3'])
     // The replay ends at the whole cursor: the next resume reports nothing lost.
     const next = await connect(hub, membership, back.client.ids.at(-1))
@@ -143,11 +150,18 @@ describe('topic logs (C27, C28)', () => {
     await hub.publish('n', 'hidden', { topic: 'c' })
     const real = seed.client.ids.at(-1)!
     const [tag, epoch] = real.split('.')
-    const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) })
+    const printable = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    })
     const crafted = fc.oneof(
       printable,
       fc.array(printable, { maxLength: 6 }).map((parts) => [tag, epoch, ...parts].join('.')),
-      fc.array(fc.nat(40).map((n) => n.toString(36)), { maxLength: 5 }).map((p) => [tag, epoch, ...p].join('.')),
+      fc
+        .array(
+          fc.nat(40).map((n) => n.toString(36)),
+          { maxLength: 5 },
+        )
+        .map((p) => [tag, epoch, ...p].join('.')),
     )
     await fc.assert(
       fc.asyncProperty(crafted, async (id) => {
