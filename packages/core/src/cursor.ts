@@ -1,5 +1,8 @@
-/** The longest `Last-Event-ID` accepted, in characters; longer values are treated as unknown. */
-export const MAX_CURSOR_LENGTH = 256
+/**
+ * The longest `Last-Event-ID` accepted, in characters; longer values are treated as unknown. A
+ * hub cursor holds a position per log the stream follows: 4096 leaves room for about 300 topics.
+ */
+export const MAX_CURSOR_LENGTH = 4096
 
 /** Where a stream resumes from, read from the request (C19). */
 export interface Cursor {

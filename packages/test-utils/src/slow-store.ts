@@ -1,9 +1,9 @@
 import {
   type EventInput,
   type EventStore,
+  type LogReplay,
   MemoryStore,
   type MemoryStoreOptions,
-  type ReplayResult,
   type StoredEvent,
 } from '@sse/core'
 import { type Deferred, deferred, sleep } from './wait'
@@ -11,7 +11,7 @@ import { type Deferred, deferred, sleep } from './wait'
 /** Options of {@link SlowStore}. */
 export interface SlowStoreOptions extends MemoryStoreOptions {
   /**
-   * How late every replay and head is answered, in milliseconds.
+   * How late every read, head, follow and epoch is answered, in milliseconds.
    * @default 30
    */
   delay?: number
@@ -24,17 +24,17 @@ export interface SlowStoreOptions extends MemoryStoreOptions {
 
 /**
  * A store as slow and as faulty as a remote one can be, for the fault cases of the suite (C25)
- * and its slow-store variant: every replay and head is answered after `delay` ms (as a Redis
- * round trip would be, only longer), appends fail while {@link SlowStore.failing} is set,
- * replays can be held until released, and the live feed can report a gap. The history itself is
+ * and its slow-store variant: every read, head, follow and epoch is answered after `delay` ms (as a
+ * Redis round trip would be, only longer), appends fail while {@link SlowStore.failing} is set,
+ * reads can be held until released, and the live feed can report a gap. The history itself is
  * a real store (a {@link MemoryStore} unless another is given).
  */
 export class SlowStore implements EventStore {
   readonly inner: EventStore
-  /** While true, `append` rejects (Redis down) and `replay` and `head` too. */
+  /** While true, `append` rejects (Redis down), and `read`, `head`, `follow` and `epoch` too. */
   failing = false
   readonly #delay: number
-  readonly #gaps = new Set<() => void>()
+  readonly #gaps = new Set<(log: string) => void>()
   #held: Deferred<void> | undefined
 
   constructor(options: SlowStoreOptions = {}) {
@@ -43,22 +43,40 @@ export class SlowStore implements EventStore {
     this.#delay = delay ?? 30
   }
 
-  async append(input: EventInput): Promise<StoredEvent> {
+  async epoch(): Promise<string> {
+    await this.#wait()
+    return this.inner.epoch()
+  }
+
+  async append(inputs: readonly EventInput[]): Promise<readonly StoredEvent[]> {
     if (this.failing) throw new Error('SlowStore: append failed (failing on demand)')
-    return this.inner.append(input)
+    return this.inner.append(inputs)
   }
 
-  async replay(after: string | undefined): Promise<ReplayResult> {
+  broadcast(inputs: readonly EventInput[]): void | Promise<void> {
+    return this.inner.broadcast(inputs)
+  }
+
+  async read(log: string, after: string | undefined): Promise<LogReplay> {
     await this.#wait()
-    return this.inner.replay(after)
+    return this.inner.read(log, after)
   }
 
-  async head(): Promise<string> {
+  async head(log: string): Promise<string> {
     await this.#wait()
-    return this.inner.head()
+    return this.inner.head(log)
   }
 
-  subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void {
+  async follow(log: string): Promise<string> {
+    await this.#wait()
+    return this.inner.follow(log)
+  }
+
+  unfollow(log: string): void {
+    this.inner.unfollow(log)
+  }
+
+  subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void {
     const unsubscribe = this.inner.subscribe(listener, onGap)
     if (onGap) this.#gaps.add(onGap)
     return () => {
@@ -71,7 +89,7 @@ export class SlowStore implements EventStore {
     return this.inner.compare(a, b)
   }
 
-  /** Holds every replay and head until the returned function is called. */
+  /** Holds every read, head, follow and epoch until the returned function is called. */
   hold(): () => void {
     const held = deferred<void>()
     this.#held = held
@@ -81,9 +99,12 @@ export class SlowStore implements EventStore {
     }
   }
 
-  /** Reports a gap in the live feed, as a Redis store does after missing trimmed events. */
-  gap(): void {
-    for (const onGap of this.#gaps) onGap()
+  /**
+   * Reports a gap in the live feed of a log (by default the hub-wide one, which every stream
+   * follows), as a Redis store does after missing trimmed events.
+   */
+  gap(log = '*'): void {
+    for (const onGap of this.#gaps) onGap(log)
   }
 
   async #wait(): Promise<void> {

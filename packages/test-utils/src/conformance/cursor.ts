@@ -1,7 +1,7 @@
 import { CURSOR_EVENT, type SseStream } from '@sse/core'
 import { expect } from 'vitest'
 import { waitFor } from '../wait'
-import { type ConformanceCase, header } from './harness'
+import { type ConformanceCase, header, publishAt } from './harness'
 
 /** C34: a new stream's first frame carries the current cursor. */
 export const cursorCases: ConformanceCase[] = [
@@ -10,7 +10,7 @@ export const cursorCases: ConformanceCase[] = [
     tags: ['store'],
     async run(t) {
       const hub = t.hub({ heartbeat: false, retry: 1000, retryJitter: 0 })
-      const before = [await hub.publish('n', '0'), await hub.publish('n', '1')]
+      const before = [await publishAt(hub, 'n', '0'), await publishAt(hub, 'n', '1')]
       const server = await t.start({ options: () => ({ hub }) })
       const client = await t.stream(server)
       await waitFor('the cursor', () => client.cursors()[0])
@@ -20,7 +20,7 @@ export const cursorCases: ConformanceCase[] = [
         `retry: 1000\n\nevent: ${CURSOR_EVENT}\nid: ${before[1]}\ndata:\n\n`,
       )
       expect(header(client, 'sse-replay')).toBeUndefined()
-      const live = await hub.publish('n', '2')
+      const live = await publishAt(hub, 'n', '2')
       const [event] = await client.waitForEvents(1)
       expect(event).toMatchObject({ id: live, data: '2' })
     },
@@ -67,7 +67,7 @@ export const cursorCases: ConformanceCase[] = [
       const again = await t.stream(server, { headers: { 'last-event-id': event!.id! } })
       await again.waitForText('\n\n')
       expect(header(again, 'sse-replay')).toBe('complete')
-      const live = await hub.publish('n', 'after')
+      const live = await publishAt(hub, 'n', 'after')
       const [next] = await again.waitForEvents(1)
       expect(next).toMatchObject({ id: live, data: 'after' })
     },

@@ -4,7 +4,7 @@ import { SlowStore } from '../slow-store'
 import { openStream, type StreamClient } from '../stream-client'
 import type { ServerUnderTest } from '../target'
 import { sleep, waitFor, within } from '../wait'
-import { type CaseContext, type ConformanceCase, header } from './harness'
+import { type CaseContext, type ConformanceCase, header, publishAt } from './harness'
 
 const RETRY = 1000
 
@@ -14,7 +14,7 @@ async function heldReplay(t: CaseContext, count = 3) {
   const errors: unknown[] = []
   const hub = createHub({ store, heartbeat: false, retry: RETRY, onError: (e) => errors.push(e) })
   const ids: string[] = []
-  for (let i = 0; i < count; i++) ids.push(await hub.publish('n', String(i)))
+  for (let i = 0; i < count; i++) ids.push(await publishAt(hub, 'n', String(i)))
   const release = store.hold()
   t.defer(release)
   const server = await t.start({ options: () => ({ hub }) })

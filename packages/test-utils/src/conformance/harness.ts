@@ -155,3 +155,12 @@ export function header(client: StreamClient, name: string): string | undefined {
   const value = client.headers[name]
   return Array.isArray(value) ? value.join(', ') : value
 }
+
+/**
+ * Publishes an event to everyone, then returns the id a stream of the suite's servers (no topic,
+ * no key) holds after it: its cursor, which `Last-Event-ID` resumes from.
+ */
+export async function publishAt(hub: Hub, event: string, data: string): Promise<string> {
+  await hub.publish(event, data)
+  return hub.cursor()
+}

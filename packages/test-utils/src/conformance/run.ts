@@ -9,6 +9,7 @@ import { CaseContext, type ConformanceCase, type StoreFactory, type SuiteVariant
 import { headCases } from './head'
 import { livenessCases } from './liveness'
 import { resumeCases } from './resume'
+import { topicCases } from './topics'
 
 /** Every case of the suite, in rule order. */
 export const conformanceCases: readonly ConformanceCase[] = [
@@ -16,6 +17,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   ...encodingCases,
   ...livenessCases,
   ...resumeCases,
+  ...topicCases,
   ...flowCases,
   ...faultCases,
   ...cursorCases,
