@@ -28,29 +28,27 @@ export class Follows {
    * the store said where each log's feed starts; rejects when it failed to.
    */
   acquire(logs: readonly string[]): Promise<unknown> | undefined {
-    let waits: Promise<void>[] | undefined
     for (const log of logs) {
       let followed = this.#logs.get(log)
       if (!followed) {
         followed = { refs: 0, position: undefined, starting: undefined, failed: false }
         this.#logs.set(log, followed)
         this.#start(log, followed)
-      } else if (followed.failed) this.#start(log, followed)
+      }
       followed.refs++
-      if (followed.starting) (waits ??= []).push(followed.starting)
     }
-    return waits && Promise.all(waits)
+    return this.ready(logs)
   }
 
   /** Resolves once the hub knows where each of these (acquired) logs' feed starts. */
   ready(logs: readonly string[]): Promise<unknown> | undefined {
-    let waits: Promise<void>[] | undefined
+    const waits: Promise<void>[] = []
     for (const log of logs) {
       const followed = this.#logs.get(log)
       if (followed?.failed) this.#start(log, followed)
-      if (followed?.starting) (waits ??= []).push(followed.starting)
+      if (followed?.starting) waits.push(followed.starting)
     }
-    return waits && Promise.all(waits)
+    return waits.length > 0 ? Promise.all(waits) : undefined
   }
 
   release(logs: readonly string[]): void {

@@ -1,17 +1,14 @@
-import { type Bytes, toBytes } from './bytes'
-import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
-import { encodeEvent } from './encoder'
-import { Follows } from './follows'
 import type { HubOptions, PublishArgs } from './hub-options'
 import { logsOf } from './logs'
-import { type Layout, type Member, Members, type Membership } from './members'
+import type { Member, Membership } from './members'
 import { MemoryStore } from './memory-store'
 import { type StreamOptions, streamDefaults } from './options'
 import { type PublishCall, publishInput } from './publish-input'
+import { Router } from './router'
 import { endStreams, type ShutdownOptions } from './shutdown'
-import { type Start, startFrom, startNew } from './start'
-import type { EventStore, StoredEvent } from './store'
-import { type SseStream, streamInternals } from './stream'
+import type { Start } from './start'
+import type { EventStore } from './store'
+import type { SseStream } from './stream'
 import type { EventMap } from './types'
 import { encodeVector, layoutOf } from './vector'
 
@@ -34,9 +31,6 @@ export interface HubInternals {
 /** Filled in by {@link Hub}'s static block; no entry point exports it. */
 export const hubInternals = {} as HubInternals
 
-// Live events one joining client may have waiting behind its replay before it counts as slow.
-const MAX_PENDING = 10_000
-
 function report(error: unknown): void {
   console.error('[@sse/core]', error)
 }
@@ -56,14 +50,11 @@ export class Hub<M extends EventMap = any> {
     Object.assign(hubInternals, {
       defaults: (hub) => hub.#defaults,
       limitResponse: (hub) => hub.#limitResponse,
-      admits: (hub, membership) => hub.#members.admits(membership),
-      join: (hub, stream, membership) => hub.#join(stream, membership),
-      start: (hub, member, cursor) => hub.#start(member.layout, cursor),
-      cursor: (hub, member, positions) => encodeVector(member.layout.tag, hub.#epoch, positions),
-      catchUp: (hub, member, start) => {
-        member.vector = [...start.from]
-        return catchUp(member, start.replayed, start.heads as string[], hub.#behind)
-      },
+      admits: (hub, membership) => hub.#router.members.admits(membership),
+      join: (hub, stream, membership) => hub.#router.join(stream, membership),
+      start: (hub, member, cursor) => hub.#router.start(member.layout, cursor),
+      cursor: (hub, member, positions) => hub.#router.cursor(member.layout, positions),
+      catchUp: (hub, member, start) => hub.#router.catchUp(member, start),
       reportError: (hub, error) => hub.#onError(error),
     } satisfies HubInternals)
   }
@@ -74,12 +65,8 @@ export class Hub<M extends EventMap = any> {
   readonly #maxEventBytes: number
   readonly #onError: (error: unknown) => void
   readonly #limitResponse: 'retry' | 429 | 503
-  readonly #members: Members
-  readonly #follows: Follows
-  readonly #behind: Behind
+  readonly #router: Router
   readonly #unsubscribe: () => void
-  // The store's epoch, known once a stream has opened (or a cursor was asked for).
-  #epoch = ''
   #closing = false
 
   /** @param options - see {@link HubOptions} */
@@ -96,30 +83,22 @@ export class Hub<M extends EventMap = any> {
     this.store = store ?? new MemoryStore()
     this.#defaults = defaults
     this.#maxEventBytes = maxEventBytes ?? 256 * 1024
-    this.#members = new Members(
+    this.#router = new Router(
+      this.store,
       maxStreams ?? Number.POSITIVE_INFINITY,
       maxStreamsPerClient ?? Number.POSITIVE_INFINITY,
     )
-    this.#follows = new Follows(this.store)
-    const hub = this
-    this.#behind = {
-      get epoch() {
-        return hub.#epoch
-      },
-      compare: (a, b) => this.store.compare(a, b),
-      position: (log) => this.#follows.position(log),
-    }
     this.#limitResponse = limitResponse ?? 'retry'
     this.#onError = onError ?? report
     this.#unsubscribe = this.store.subscribe(
-      (event) => this.#deliver(event),
-      (log) => this.#resync(log),
+      (event) => this.#router.deliver(event),
+      (log) => this.#router.resync(log),
     )
   }
 
   /** Number of open streams. */
   get size(): number {
-    return this.#members.all.size
+    return this.#router.members.all.size
   }
 
   /** True once {@link Hub.shutdown} was called: new streams are told to come back later. */
@@ -177,7 +156,7 @@ export class Hub<M extends EventMap = any> {
    */
   async cursor(membership: Membership = {}): Promise<string> {
     const logs = logsOf(membership.topics ?? [], membership.key)
-    const epoch = await this.#readEpoch()
+    const epoch = await this.#router.readEpoch()
     const heads = await Promise.all(logs.map((log) => this.store.head(log)))
     return encodeVector(layoutOf(logs), epoch, heads)
   }
@@ -191,100 +170,10 @@ export class Hub<M extends EventMap = any> {
   async shutdown(options: ShutdownOptions<M> = {}): Promise<void> {
     this.#closing = true
     await endStreams(
-      [...this.#members.all].map((member) => member.stream),
+      [...this.#router.members.all].map((member) => member.stream),
       options as ShutdownOptions,
     )
     this.#unsubscribe()
-  }
-
-  #join(stream: SseStream, membership: Membership): Member {
-    const topics = new Set(membership.topics)
-    const member: Member = {
-      stream,
-      topics,
-      key: membership.key,
-      clientId: membership.clientId ?? membership.key,
-      layout: this.#members.layout(topics, membership.key),
-      pending: [],
-      vector: undefined,
-    }
-    this.#members.add(member)
-    const following = this.#follows.acquire(member.layout.logs)
-    following?.catch(() => {})
-    streamInternals.onClose(stream, () => {
-      this.#members.remove(member)
-      this.#follows.release(member.layout.logs)
-    })
-    return member
-  }
-
-  async #start(layout: Layout, cursor: string | null | undefined): Promise<Start> {
-    const epoch = await this.#readEpoch()
-    // Once the hub follows every log, the feed brings whatever comes after the positions read.
-    await this.#follows.ready(layout.logs)
-    if (cursor === undefined) return startNew(layout, (log) => this.#follows.position(log))
-    return startFrom(this.store, layout, epoch, cursor ?? undefined)
-  }
-
-  /** Reads the store's epoch; a new one means the whole history is gone: every stream resumes. */
-  async #readEpoch(): Promise<string> {
-    const epoch = await this.store.epoch()
-    if (epoch !== this.#epoch) {
-      if (this.#epoch !== '') {
-        for (const member of [...this.#members.all]) {
-          if (!member.pending) streamInternals.end(member.stream, 'resync')
-        }
-      }
-      this.#epoch = epoch
-    }
-    return epoch
-  }
-
-  /** The frame of an event for a layout's caught-up streams: one encoding for all of them. */
-  #frame(layout: Layout, event: StoredEvent): Bytes {
-    const id =
-      event.position === undefined
-        ? undefined
-        : encodeVector(
-            layout.tag,
-            this.#epoch,
-            layout.logs.map((log) => this.#follows.position(log)),
-          )
-    return toBytes(encodeEvent({ event: event.event, id, data: event.data }))
-  }
-
-  #deliver(event: StoredEvent): void {
-    const layouts = this.#members.layoutsOf(event.log)
-    if (!layouts) return
-    if (event.position !== undefined && !this.#follows.advance(event.log, event.position)) return
-    for (const layout of layouts) {
-      let frame: Bytes | undefined
-      for (const member of layout.members) {
-        if (member.pending) {
-          if (member.pending.push(event) > MAX_PENDING) {
-            streamInternals.end(member.stream, 'slow-consumer')
-          }
-          continue
-        }
-        if (member.vector) {
-          const frame = frameBehind(member, event, this.#behind)
-          if (frame) streamInternals.write(member.stream, frame)
-          rejoin(member, this.#behind)
-          continue
-        }
-        if (event.key !== undefined && member.key !== event.key) continue
-        frame ??= this.#frame(layout, event)
-        streamInternals.write(member.stream, frame)
-      }
-    }
-  }
-
-  /** The live feed of a log skipped events: its streams end and resume from the store. */
-  #resync(log: string): void {
-    this.#follows.restart(log)
-    for (const member of [...this.#members.following(log)]) {
-      streamInternals.end(member.stream, 'resync')
-    }
   }
 }
 

@@ -1,0 +1,140 @@
+import { type Bytes, toBytes } from './bytes'
+import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
+import { encodeEvent } from './encoder'
+import { Follows } from './follows'
+import { type Layout, type Member, Members, type Membership } from './members'
+import { type Start, startFrom, startNew } from './start'
+import type { EventStore, StoredEvent } from './store'
+import { type SseStream, streamInternals } from './stream'
+import { encodeVector } from './vector'
+
+// Live events one joining client may have waiting behind its replay before it counts as slow.
+const MAX_PENDING = 10_000
+
+/**
+ * A hub's routing: its streams by layout, the logs they follow, where each starts, and the
+ * delivery of live events (one encoding per layout for the streams that are caught up).
+ */
+export class Router {
+  readonly members: Members
+  readonly #store: EventStore
+  readonly #follows: Follows
+  readonly #behind: Behind
+  // The store's epoch, known once a stream has opened (or a cursor was asked for).
+  #epoch = ''
+
+  constructor(store: EventStore, maxStreams: number, maxPerClient: number) {
+    this.#store = store
+    this.members = new Members(maxStreams, maxPerClient)
+    this.#follows = new Follows(store)
+    const router = this
+    this.#behind = {
+      get epoch() {
+        return router.#epoch
+      },
+      compare: (a, b) => store.compare(a, b),
+      position: (log) => this.#follows.position(log),
+    }
+  }
+
+  /** The cursor of a layout at these positions. */
+  cursor(layout: { tag: string }, positions: readonly (string | undefined)[]): string {
+    return encodeVector(layout.tag, this.#epoch, positions)
+  }
+
+  /** Sends the replay, then the held-back live events, then switches the stream to live. */
+  catchUp(member: Member, start: Start): Promise<void> {
+    member.vector = [...start.from]
+    return catchUp(member, start.replayed, start.heads as string[], this.#behind)
+  }
+
+  join(stream: SseStream, membership: Membership): Member {
+    const topics = new Set(membership.topics)
+    const member: Member = {
+      stream,
+      topics,
+      key: membership.key,
+      clientId: membership.clientId ?? membership.key,
+      layout: this.members.layout(topics, membership.key),
+      pending: [],
+      vector: undefined,
+    }
+    this.members.add(member)
+    const following = this.#follows.acquire(member.layout.logs)
+    following?.catch(() => {})
+    streamInternals.onClose(stream, () => {
+      this.members.remove(member)
+      this.#follows.release(member.layout.logs)
+    })
+    return member
+  }
+
+  async start(layout: Layout, cursor: string | null | undefined): Promise<Start> {
+    const epoch = await this.readEpoch()
+    // Once the hub follows every log, the feed brings whatever comes after the positions read.
+    await this.#follows.ready(layout.logs)
+    if (cursor === undefined) return startNew(layout, (log) => this.#follows.position(log))
+    return startFrom(this.#store, layout, epoch, cursor ?? undefined)
+  }
+
+  /** Reads the store's epoch; a new one means the whole history is gone: every stream resumes. */
+  async readEpoch(): Promise<string> {
+    const epoch = await this.#store.epoch()
+    if (epoch !== this.#epoch) {
+      if (this.#epoch !== '') {
+        for (const member of [...this.members.all]) {
+          if (!member.pending) streamInternals.end(member.stream, 'resync')
+        }
+      }
+      this.#epoch = epoch
+    }
+    return epoch
+  }
+
+  /** The frame of an event for a layout's caught-up streams: one encoding for all of them. */
+  #frame(layout: Layout, event: StoredEvent): Bytes {
+    const id =
+      event.position === undefined
+        ? undefined
+        : encodeVector(
+            layout.tag,
+            this.#epoch,
+            layout.logs.map((log) => this.#follows.position(log)),
+          )
+    return toBytes(encodeEvent({ event: event.event, id, data: event.data }))
+  }
+
+  deliver(event: StoredEvent): void {
+    const layouts = this.members.layoutsOf(event.log)
+    if (!layouts) return
+    if (event.position !== undefined && !this.#follows.advance(event.log, event.position)) return
+    for (const layout of layouts) {
+      let frame: Bytes | undefined
+      for (const member of layout.members) {
+        if (member.pending) {
+          if (member.pending.push(event) > MAX_PENDING) {
+            streamInternals.end(member.stream, 'slow-consumer')
+          }
+          continue
+        }
+        if (member.vector) {
+          const frame = frameBehind(member, event, this.#behind)
+          if (frame) streamInternals.write(member.stream, frame)
+          rejoin(member, this.#behind)
+          continue
+        }
+        if (event.key !== undefined && member.key !== event.key) continue
+        frame ??= this.#frame(layout, event)
+        streamInternals.write(member.stream, frame)
+      }
+    }
+  }
+
+  /** The live feed of a log skipped events: its streams end and resume from the store. */
+  resync(log: string): void {
+    this.#follows.restart(log)
+    for (const member of [...this.members.following(log)]) {
+      streamInternals.end(member.stream, 'resync')
+    }
+  }
+}
