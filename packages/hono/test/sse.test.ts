@@ -240,17 +240,18 @@ describe.each(transports)('sse() on @hono/node-server, %s path', (transport: Tra
     const app = new Hono()
     app.get('/events', (c) => sse(c, undefined, { hub, transport: option }))
     const { url } = await start(app)
-    const ids = [
-      await hub.publish('tick', { n: 1 }),
-      await hub.publish('tick', { n: 2 }),
-      await hub.publish('tick', { n: 3 }),
-    ]
+    const ids: string[] = []
+    for (const n of [1, 2, 3]) {
+      await hub.publish('tick', { n })
+      ids.push(await hub.cursor())
+    }
     const byHeader = await connect(url, '/events', { 'last-event-id': ids[0]! })
     const byQuery = await connect(url, `/events?lastEventId=${encodeURIComponent(ids[1]!)}`)
     expect(byHeader.headers['sse-replay']).toBe('complete')
     await byHeader.waitForEvents(2)
     await byQuery.waitForEvents(1)
-    const live = await hub.publish('tick', { n: 4 })
+    await hub.publish('tick', { n: 4 })
+    const live = await hub.cursor()
     await byHeader.waitForEvents(3)
     await byQuery.waitForEvents(2)
     expect(byHeader.events.map((e) => e.id)).toEqual([ids[1], ids[2], live])

@@ -27,9 +27,10 @@ export interface SseModuleOptions extends HubOptions {
 
 /**
  * The live events of a hub that match a membership, as an Observable of Nest `MessageEvent`s
- * (`data` is the stored text, `id` the store's id). Returned from an `@SseRoute()` handler as
- * it is, it does more: the stream joins the hub, so a reconnecting client first gets the events
- * it missed (from its `Last-Event-ID`) and then the live ones, with no gap and no duplicate.
+ * (`data` is the stored text; no `id`, since a cursor belongs to a stream). Returned from an
+ * `@SseRoute()` handler as it is, it does more: the stream joins the hub, so its events carry
+ * cursors, and a reconnecting client first gets the events it missed (from its `Last-Event-ID`)
+ * and then the live ones, with no gap and no duplicate.
  */
 export class HubObservable<M extends EventMap = EventMap> extends Observable<MessageEvent> {
   /**
@@ -46,7 +47,7 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
     super((subscriber) =>
       hub.store.subscribe((event) => {
         if (eventMatches(follows, event)) {
-          subscriber.next({ id: event.id, type: event.event, data: event.data })
+          subscriber.next({ type: event.event, data: event.data })
         }
       }),
     )
