@@ -137,7 +137,10 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
  * ```ts
  * const hub = createHub<Events>()
  * app.get('/news', sseMiddleware({ hub, topics: ['news'] }))
- * app.post('/news', async (c) => c.json({ id: await hub.publish('headline', await c.req.json()) }))
+ * app.post('/news', async (c) => {
+ *   await hub.publish('headline', await c.req.json())
+ *   return c.json({ ok: true }, 202)
+ * })
  * ```
  */
 export function sseMiddleware<M extends EventMap = EventMap, E extends Env = Env>(

@@ -73,7 +73,8 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
  *
  *   @Post(':room')
  *   async post(@Param('room') room: string, @Body() body: { text: string }) {
- *     return { id: await this.hub.publish('message', body, { topic: room }) }
+ *     await this.hub.publish('message', body, { topic: room })
+ *     return { ok: true }
  *   }
  * }
  * ```
