@@ -52,7 +52,7 @@ export function rejoin(member: Member, behind: Behind): void {
 export async function catchUp(
   member: Member,
   replayed: readonly StoredEvent[],
-  heads: readonly string[],
+  heads: readonly (string | undefined)[],
   behind: Behind,
 ): Promise<void> {
   const { stream } = member

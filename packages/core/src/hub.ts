@@ -19,7 +19,10 @@ export interface HubInternals {
   admits(hub: Hub, membership: Membership): boolean
   /** Adds a stream; live events wait in its queue until {@link HubInternals.catchUp}. */
   join(hub: Hub, stream: SseStream, membership: Membership): Member
-  /** Reads where a joined stream starts: from its cursor, or (`undefined`) as a new client. */
+  /**
+   * Reads where a joined stream starts: from its cursor, from nothing (`null`: it sent an
+   * unusable one) or as a new client (`undefined`).
+   */
   start(hub: Hub, member: Member, cursor: string | null | undefined): Promise<Start>
   /** The cursor of a layout at these positions. */
   cursor(hub: Hub, member: Member, positions: readonly (string | undefined)[]): string

@@ -45,7 +45,7 @@ export class Router {
   /** Sends the replay, then the held-back live events, then switches the stream to live. */
   catchUp(member: Member, start: Start): Promise<void> {
     member.vector = [...start.from]
-    return catchUp(member, start.replayed, start.heads as string[], this.#behind)
+    return catchUp(member, start.replayed, start.heads, this.#behind)
   }
 
   join(stream: SseStream, membership: Membership): Member {
@@ -69,6 +69,11 @@ export class Router {
     return member
   }
 
+  /**
+   * Reads where a joined stream starts.
+   * @param cursor - the `Last-Event-ID` to resume from; `null` for one that was unusable
+   *   (malformed, too long: lost), `undefined` for a new client
+   */
   async start(layout: Layout, cursor: string | null | undefined): Promise<Start> {
     const epoch = await this.readEpoch()
     // Once the hub follows every log, the feed brings whatever comes after the positions read.
@@ -118,8 +123,8 @@ export class Router {
           continue
         }
         if (member.vector) {
-          const frame = frameBehind(member, event, this.#behind)
-          if (frame) streamInternals.write(member.stream, frame)
+          const own = frameBehind(member, event, this.#behind)
+          if (own) streamInternals.write(member.stream, own)
           rejoin(member, this.#behind)
           continue
         }
