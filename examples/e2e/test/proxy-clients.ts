@@ -98,15 +98,14 @@ export function maxHeartbeatGap(stream: RawStream): number {
   return Math.max(0, ...beats.slice(1).map((at, i) => at - beats[i]!))
 }
 
-/** Posts a notification to the example (directly, not through a proxy); resolves with its id. */
-export async function notify(url: string, text: string): Promise<string> {
+/** Posts a notification to the example (directly, not through a proxy); resolves once stored. */
+export async function notify(url: string, text: string): Promise<void> {
   const response = await fetch(`${url}/notify`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text }),
   })
   if (response.status !== 202) throw new Error(`POST /notify answered ${response.status}`)
-  return ((await response.json()) as { id: string }).id
 }
 
 /** The `p`th percentile (0-100) of `values`, nearest rank. */

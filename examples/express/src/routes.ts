@@ -19,8 +19,8 @@ export function demoRoutes(hub: Hub<demo.Events>): express.Router {
       res.status(400).json({ error: demo.invalidText })
       return
     }
-    const id = await hub.publish('notification', { text, time: new Date().toISOString() })
-    res.status(202).json({ id })
+    await hub.publish('notification', { text, time: new Date().toISOString() })
+    res.status(202).json({ ok: true })
   })
 
   const prompt = (req: Request) =>

@@ -17,8 +17,8 @@ app.get('/events', async (_request, reply) => {
 app.post('/notify', async (request, reply) => {
   const text = demo.textOf(request.body)
   if (text === undefined) return reply.code(400).send({ error: demo.invalidText })
-  const id = await hub.publish('notification', { text, time: new Date().toISOString() })
-  return reply.code(202).send({ id })
+  await hub.publish('notification', { text, time: new Date().toISOString() })
+  return reply.code(202).send({ ok: true })
 })
 
 async function chat(value: unknown, reply: FastifyReply) {

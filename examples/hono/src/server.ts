@@ -25,8 +25,8 @@ app.post(
   }),
   async (c) => {
     const { text } = c.req.valid('json')
-    const id = await hub.publish('notification', { text, time: new Date().toISOString() })
-    return c.json({ id }, 202)
+    await hub.publish('notification', { text, time: new Date().toISOString() })
+    return c.json({ ok: true }, 202)
   },
 )
 

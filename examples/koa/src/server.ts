@@ -27,9 +27,9 @@ router.get('/events', sse({ hub }))
 router.post('/notify', async (ctx) => {
   const text = demo.textOf(ctx.request.body)
   if (text === undefined) return ctx.throw(400, demo.invalidText)
-  const id = await hub.publish('notification', { text, time: new Date().toISOString() })
+  await hub.publish('notification', { text, time: new Date().toISOString() })
   ctx.status = 202
-  ctx.body = { id }
+  ctx.body = { ok: true }
 })
 
 // GET /chat?prompt= or POST /chat {"prompt": ...}: 400 without a prompt.

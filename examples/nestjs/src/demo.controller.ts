@@ -40,7 +40,8 @@ export class DemoController {
   async notify(@Body() body: unknown) {
     const text = demo.textOf(body)
     if (text === undefined) throw new BadRequestException(demo.invalidText)
-    return { id: await this.hub.publish('notification', { text, time: new Date().toISOString() }) }
+    await this.hub.publish('notification', { text, time: new Date().toISOString() })
+    return { ok: true }
   }
 
   /** A stream of its own, outside the hub. A missing prompt is a 400 before it opens. */
