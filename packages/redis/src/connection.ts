@@ -1,19 +1,29 @@
-import type { Redis } from 'ioredis'
-import { RedisStoreError, type RedisStoreOptions } from './options'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import { type RedisClient, RedisStoreError, type RedisStoreOptions } from './options'
 
 /**
  * A client to share, told from options by what it can do rather than by `instanceof`: the
  * application's ioredis may be another copy or major (5 or 6) than the one this package loads,
- * and mistaking its client for options would silently connect to localhost instead.
+ * and mistaking its client for options would silently connect to localhost instead. A `Cluster`
+ * passes too: the store uses only commands both have, and keys of one log at a time.
  */
-export function isClient(redis: RedisStoreOptions['redis']): redis is Redis {
+export function isClient(redis: RedisStoreOptions['redis']): redis is RedisClient {
   const candidate = redis as Partial<Redis> | undefined
   return (
     typeof candidate === 'object' &&
     typeof candidate.duplicate === 'function' &&
-    typeof candidate.xread === 'function' &&
+    typeof candidate.evalsha === 'function' &&
     typeof candidate.status === 'string'
   )
+}
+
+/** A new connection like `client` (a Cluster's `duplicate` takes its startup nodes first). */
+export function duplicate(client: Redis, options: Partial<RedisOptions>): Redis {
+  if (client.isCluster) {
+    const cluster = client as unknown as Cluster
+    return cluster.duplicate(undefined, { enableOfflineQueue: options.enableOfflineQueue }) as never
+  }
+  return client.duplicate(options)
 }
 
 export function fail(message: string, cause: unknown): RedisStoreError {
@@ -22,23 +32,49 @@ export function fail(message: string, cause: unknown): RedisStoreError {
 }
 
 /**
- * Reports the first error of each outage of `client` (ioredis emits one per reconnection
- * attempt), unless `stopped()`.
+ * Reports each outage once, whichever of the store's connections notices it first (ioredis
+ * emits an error per connection and per reconnection attempt); the outage ends once every
+ * connection that tried is ready again. A connection that never was ready reports that it
+ * cannot connect, not that it lost its connection.
  */
-export function watchOutages(
-  client: Redis,
-  onError: (error: unknown) => void,
-  stopped: () => boolean,
-): void {
-  let down = false
-  client.on('ready', () => {
-    down = false
-  })
-  client.on('error', (error: Error) => {
-    if (down || stopped()) return
-    down = true
-    onError(fail('lost the connection to Redis, reconnecting', error))
-  })
+export class Outages {
+  readonly #clients = new Set<Redis>()
+  readonly #connected = new WeakSet<Redis>()
+  readonly #onError: (error: unknown) => void
+  readonly #stopped: () => boolean
+  #down = false
+
+  constructor(onError: (error: unknown) => void, stopped: () => boolean) {
+    this.#onError = onError
+    this.#stopped = stopped
+  }
+
+  watch(client: Redis): void {
+    this.#clients.add(client)
+    if (client.status === 'ready') this.#connected.add(client)
+    client.on('ready', () => {
+      this.#connected.add(client)
+      for (const other of this.#clients) {
+        if (other.status !== 'ready' && other.status !== 'wait' && other.status !== 'end') return
+      }
+      this.#down = false
+    })
+    client.on('error', (error: Error) => this.report(client, error))
+  }
+
+  /** Reports a connection's failure, unless this outage was already reported. */
+  report(client: Redis, error: unknown): void {
+    if (this.#down || this.#stopped()) return
+    this.#down = true
+    const message = this.#connected.has(client)
+      ? 'lost the connection to Redis, reconnecting'
+      : 'cannot connect to Redis, retrying'
+    this.#onError(fail(message, error))
+  }
+
+  forget(client: Redis): void {
+    this.#clients.delete(client)
+  }
 }
 
 const readiness = new WeakMap<Redis, Promise<boolean>>()
@@ -81,4 +117,37 @@ export async function within(promise: Promise<boolean>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * Pings `client` every `interval` ms while it is ready (and `active()`); a ping still unanswered
+ * `interval` later means a dead connection that never reported itself (half-open TCP): it is
+ * dropped, and ioredis reconnects. Returns the function that stops it.
+ */
+export function keepAlive(
+  client: Redis,
+  interval: number,
+  active: () => boolean,
+  outages: Outages,
+): () => void {
+  let pinging = false
+  const timer = setInterval(async () => {
+    if (pinging || client.status !== 'ready' || !active()) return
+    pinging = true
+    const dead = setTimeout(() => {
+      if (!active()) return
+      outages.report(client, new Error(`no answer to PING within ${interval} ms`))
+      client.disconnect(true)
+    }, interval)
+    try {
+      await client.ping()
+    } catch {
+      // Lost meanwhile: ioredis reconnects, and the outage is reported once.
+    } finally {
+      clearTimeout(dead)
+      pinging = false
+    }
+  }, interval)
+  timer.unref()
+  return () => clearInterval(timer)
 }

@@ -1,185 +1,256 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { StoredEvent } from '@sse/core'
 import type { Redis } from 'ioredis'
-import { watchOutages, whenReady } from './connection'
-import { type Entry, fieldOf, readInfo, toEvent } from './history'
+import { fail, type Outages, whenReady } from './connection'
+import { type AgeTrim, readHead, readLog, toEvent, withFields } from './history'
 import { compareIds } from './ids'
+import type { StoreKeys } from './keys'
 import { RedisStoreError } from './options'
+import { Subscriber } from './subscriber'
 
 /** What the live feed needs from its store. */
 export interface FeedSettings {
-  key: string
-  /** How long one XREAD blocks, in ms. */
-  block: number
-  /** Most entries per XREAD. */
-  batch: number
+  client: Redis
+  keys: StoreKeys
+  trim: AgeTrim
+  pingInterval: number
+  offlineTimeout: number
+  outages: Outages
   onError: (error: unknown) => void
-  /** Aborts when the store closes. */
+  /** Reads the epoch again; resolves true when it changed (Redis lost everything). */
+  epochChanged: () => Promise<boolean>
   stop: AbortSignal
 }
 
+/** A message of the feed: an event, and for an appended one its position and the one before. */
+interface Message {
+  event: StoredEvent
+  p: string
+}
+
+/** A followed log: where the feed is in it, and what waits to be delivered. */
+interface Followed {
+  /** The last position delivered (or where the feed started); undefined while starting. */
+  last: string | undefined
+  /** Resolves with the head the feed started from, while it is being read. */
+  starting: Promise<string> | undefined
+  queue: Message[]
+  /** A check runs (or waits to retry): messages queue meanwhile. */
+  busy: boolean
+  /** Checks asked for and done: the log is checked when `done` reached `asked`. */
+  asked: number
+  done: number
+  /** Redis lost everything: the next check reports a gap whatever it reads. */
+  reset: boolean
+  pause: number
+}
+
 /**
- * The live feed of one store: one blocking `XREAD` at a time on its own connection, resuming
- * from the last delivered id, that feeds every local subscriber and tells them when it skipped
- * events (entries trimmed before it read them, or Redis reset).
+ * The live feed of one store. Every append script publishes its event, with its position and
+ * the position before it in its log, on the store's channel; one Pub/Sub connection per store
+ * receives them all and delivers those of followed logs. A message whose `p` is not the last
+ * position delivered in its log means messages were missed (a reconnect, or Pub/Sub dropping a
+ * slow subscriber): the log is read from Redis after that position, in order, before anything
+ * later. When what was missed is gone (trimmed, expired), or the log went back (Redis lost
+ * data), the feed calls `onGap(log)` and goes on from the log's current head, never replaying
+ * old entries as live. After a reconnect every followed log is checked this way; a check is
+ * marked done only once it succeeded.
  */
 export class LiveFeed {
   readonly #settings: FeedSettings
-  /** How long past `block` an XREAD may go unanswered before its connection counts as dead. */
-  readonly #grace: number
+  readonly #logs = new Map<string, Followed>()
   readonly #listeners = new Set<(event: StoredEvent) => void>()
-  readonly #gapListeners = new Set<() => void>()
-  #reader: Redis | undefined
-  /** Resolves once the feed knows where it starts. */
-  #started: Promise<void> | undefined
-  /** The id of the last entry delivered. */
-  #lastId: string | undefined
+  readonly #gapListeners = new Set<(log: string) => void>()
+  #subscriber: Subscriber | undefined
+  #reconnects = 0
 
   constructor(settings: FeedSettings) {
     this.#settings = settings
-    this.#grace = Math.min(5000, Math.max(1000, settings.block))
   }
 
-  /** The id of the last entry delivered, once the feed knows where it starts. */
-  get lastId(): string | undefined {
-    return this.#lastId
+  /** Resolves true once the feed is subscribed (when it was started), false after `ms`. */
+  async whenSubscribed(ms: number): Promise<boolean> {
+    return this.#subscriber ? this.#subscriber.whenSubscribed(ms) : true
   }
 
-  /** Resolves once the feed knows where it starts; undefined before any subscriber. */
-  get started(): Promise<void> | undefined {
-    return this.#started
-  }
-
-  /** Adds a subscriber, starting the feed (on a duplicate of `client`) for the first one. */
-  subscribe(client: Redis, listener: (event: StoredEvent) => void, onGap?: () => void): () => void {
+  subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void {
     this.#listeners.add(listener)
     if (onGap) this.#gapListeners.add(onGap)
-    if (!this.#reader && !this.#settings.stop.aborted) this.#start(client)
+    this.#start()
     return () => {
       this.#listeners.delete(listener)
       if (onGap) this.#gapListeners.delete(onGap)
     }
   }
 
-  /** Stops the feed (its store closed). */
+  /** Starts following a log: resolves with its head, after which the feed delivers everything. */
+  follow(log: string): Promise<string> {
+    const known = this.#logs.get(log)
+    if (known) return known.last !== undefined ? Promise.resolve(known.last) : known.starting!
+    const state: Followed = {
+      last: undefined,
+      starting: undefined,
+      queue: [],
+      busy: true,
+      asked: 0,
+      done: 0,
+      reset: false,
+      pause: 100,
+    }
+    this.#logs.set(log, state)
+    state.starting = this.#begin(log, state)
+    return state.starting
+  }
+
+  /** Subscribes (if not yet), then reads the log's head: later events all come as messages. */
+  async #begin(log: string, state: Followed): Promise<string> {
+    const { client, keys, trim, offlineTimeout } = this.#settings
+    try {
+      this.#start()
+      const deadline = Date.now() + offlineTimeout
+      if (!(await this.#subscriber?.whenSubscribed(offlineTimeout))) {
+        throw new RedisStoreError('Redis is unreachable (the live feed is not subscribed)')
+      }
+      if (!(await whenReady(client, deadline - Date.now()))) {
+        throw new RedisStoreError(`Redis is unreachable (connection ${client.status})`)
+      }
+      const head = await readHead(client, keys.of(log), trim)
+      if (this.#logs.get(log) !== state) return head
+      state.last = head
+      state.starting = undefined
+      state.busy = false
+      this.#process(log, state)
+      return head
+    } catch (error) {
+      if (this.#logs.get(log) === state) this.#logs.delete(log)
+      throw error instanceof RedisStoreError ? error : fail(`following ${log} failed`, error)
+    }
+  }
+
+  unfollow(log: string): void {
+    this.#logs.delete(log)
+  }
+
   close(): void {
     this.#listeners.clear()
     this.#gapListeners.clear()
-    this.#reader?.disconnect()
+    this.#logs.clear()
+    this.#subscriber?.close()
   }
 
-  #start(client: Redis): void {
-    // Its own connection: a blocking XREAD holds the connection it runs on.
-    const reader = client.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })
-    this.#reader = reader
-    watchOutages(reader, this.#settings.onError, () => this.#settings.stop.aborted)
-    let started!: () => void
-    this.#started = new Promise((resolve) => {
-      started = resolve
+  #start(): void {
+    if (this.#subscriber || this.#settings.stop.aborted) return
+    const { client, keys, pingInterval, outages, onError } = this.#settings
+    this.#subscriber = new Subscriber(client, {
+      channel: keys.channel,
+      pingInterval,
+      outages,
+      onError,
+      onMessage: (message) => this.#onMessage(message),
+      onResubscribed: () => void this.#recheck(++this.#reconnects),
     })
-    this.#read(reader, started).catch((error) => this.#settings.onError(error))
   }
 
-  async #read(reader: Redis, started: () => void): Promise<void> {
-    const { stop: signal, key, block, batch, onError } = this.#settings
-    // Counts connection losses, so the feed checks for a gap after every reconnection.
-    let epoch = 0
-    let synced = -1
-    reader.on('close', () => epoch++)
-    let pause = 100
-    while (!signal.aborted) {
+  #onMessage(raw: string): void {
+    let parts: string[]
+    try {
+      parts = JSON.parse(raw)
+    } catch (error) {
+      this.#settings.onError(fail('an unreadable message on the feed channel', error))
+      return
+    }
+    const [log, id, p] = parts
+    const state = log === undefined ? undefined : this.#logs.get(log)
+    if (!state) return
+    const event = withFields({ log: log!, data: '', position: id || undefined }, parts, 3)
+    state.queue.push({ event, p: p! })
+    this.#process(log!, state)
+  }
+
+  /** After a reconnect: reads the epoch, then has every followed log checked. */
+  async #recheck(reconnect: number): Promise<void> {
+    for (let pause = 100; reconnect === this.#reconnects && !this.#settings.stop.aborted; ) {
       try {
-        if (reader.status !== 'ready' || synced !== epoch) {
-          // Bounded, so that close() is noticed even while ioredis is between attempts.
-          if (!(await whenReady(reader, 1000))) {
-            if (reader.status !== 'end' || signal.aborted) continue
-            onError(new RedisStoreError('the live feed stopped: its connection ended'))
-            return
-          }
-          synced = epoch
-          await this.#resync(reader)
-          started()
+        const reset = await this.#settings.epochChanged()
+        if (reset) {
+          this.#settings.onError(
+            new RedisStoreError(
+              'Redis lost its data (the store epoch changed): every followed log resumes from the store',
+            ),
+          )
         }
-        const watchdog = setTimeout(() => reader.disconnect(true), block + this.#grace)
-        let reply: [string, Entry[]][] | null
-        try {
-          reply = (await reader.xread(
-            'COUNT',
-            batch,
-            'BLOCK',
-            block,
-            'STREAMS',
-            key,
-            this.#lastId!,
-          )) as [string, Entry[]][] | null
-        } finally {
-          clearTimeout(watchdog)
+        for (const [log, state] of this.#logs) {
+          state.asked++
+          state.reset ||= reset
+          this.#process(log, state)
         }
-        pause = 100
-        for (const entry of reply?.[0]?.[1] ?? []) {
-          // Each appended entry names the one before it: a newer one than the last read means
-          // those between were trimmed before this process could read them.
-          const before = fieldOf(entry[1], 'p')
-          if (before !== undefined && compareIds(before, this.#lastId!) > 0) this.#trimmedUnread()
-          this.#lastId = entry[0]
-          this.#dispatch(toEvent(entry))
-        }
-      } catch (error) {
-        if (signal.aborted) return
-        // Connection losses are reported once by watchOutages; anything else is worth a report.
-        if (reader.status === 'ready') onError(error)
-        await sleep(pause, undefined, { signal }).catch(() => {})
+        return
+      } catch {
+        // Redis is still away: connection losses are reported once, by the outage watch.
+        await new Promise((resolve) => setTimeout(resolve, pause))
         pause = Math.min(pause * 2, 2000)
       }
     }
   }
 
-  /** Finds where the feed starts or resumes, and reports a gap since it last read. */
-  async #resync(reader: Redis): Promise<void> {
-    const { key, onError } = this.#settings
-    const info = await readInfo(reader, key)
-    if (this.#lastId === undefined) {
-      this.#lastId = info.last
-      return
-    }
-    // The stream is not the one the feed read from: it ends before, or begins after, the last
-    // id delivered (an id the feed saw cannot be older than its stream's origin).
-    const reset =
-      compareIds(info.last, this.#lastId) < 0 ||
-      (this.#lastId !== '0-0' &&
-        info.origin !== undefined &&
-        compareIds(info.origin, this.#lastId) > 0)
-    if (reset) {
-      onError(
-        new RedisStoreError(
-          `${key} was reset since ${this.#lastId} was delivered: Redis lost its data, and ` +
-            'events not yet read with it; the live feed goes on with the new stream, local ' +
-            'streams resume from the store',
-        ),
-      )
-      this.#lastId = '0-0'
-      this.#gap()
-    } else if (compareIds(this.#lastId, info.trimmed) < 0) {
-      this.#trimmedUnread()
+  /** Delivers a log's queued messages in order, until one needs a check. */
+  #process(log: string, state: Followed): void {
+    if (state.busy || state.last === undefined) return
+    while (this.#logs.get(log) === state) {
+      if (state.done < state.asked || state.reset) {
+        state.busy = true
+        void this.#check(log, state)
+        return
+      }
+      const message = state.queue.shift()
+      if (!message) return
+      const { event, p } = message
+      if (event.position === undefined) this.#dispatch(event)
+      else if (compareIds(event.position, state.last!) <= 0) continue
+      else if (p === state.last) {
+        state.last = event.position
+        this.#dispatch(event)
+      } else state.asked++
     }
   }
 
-  /** Events after the last one read were trimmed before this process read them. */
-  #trimmedUnread(): void {
-    this.#settings.onError(
-      new RedisStoreError(
-        `events after ${this.#lastId} were trimmed from ${this.#settings.key} before this ` +
-          'process read them: local streams resume from the store',
-      ),
-    )
-    this.#gap()
+  /** Reads a log from Redis after the last position delivered, and delivers what it missed. */
+  async #check(log: string, state: Followed): Promise<void> {
+    const { client, keys, trim, offlineTimeout, onError } = this.#settings
+    const asked = state.asked
+    const reset = state.reset
+    try {
+      if (!(await whenReady(client, offlineTimeout))) throw new RedisStoreError('not connected')
+      const read = await readLog(client, keys.of(log), state.last, trim, false)
+      if (this.#logs.get(log) !== state) return
+      if (reset || read.lost) {
+        if (!reset)
+          onError(new RedisStoreError(gapMessage(log, state.last!, read.head, read.unknown)))
+        state.last = read.head
+        this.#gap(log)
+      } else {
+        for (const entry of read.entries) this.#dispatch(toEvent(log, entry))
+        state.last = read.head
+      }
+      state.done = asked
+      if (reset) state.reset = false
+      state.pause = 100
+      state.busy = false
+      this.#process(log, state)
+    } catch (error) {
+      if (client.status === 'ready' && !this.#settings.stop.aborted) onError(error)
+      // Not done: tried again later, and messages wait in order meanwhile.
+      setTimeout(() => {
+        state.busy = false
+        this.#process(log, state)
+      }, state.pause).unref()
+      state.pause = Math.min(state.pause * 2, 2000)
+    }
   }
 
-  /** Tells the subscribers that the feed skipped events. */
-  #gap(): void {
+  #gap(log: string): void {
     for (const onGap of this.#gapListeners) {
       try {
-        onGap()
+        onGap(log)
       } catch (error) {
         this.#settings.onError(error)
       }
@@ -195,4 +266,13 @@ export class LiveFeed {
       }
     }
   }
+}
+
+function gapMessage(log: string, last: string, head: string, unknown: boolean): string {
+  return unknown
+    ? `log ${log} went back to ${head} from ${last}, which this process delivered: Redis lost ` +
+        'data (restarted without persistence, or restored from an older snapshot); its streams ' +
+        'resume from the store, and nothing older is replayed as live'
+    : `events of log ${log} after ${last} were trimmed from Redis before this process read ` +
+        'them: its streams resume from the store'
 }

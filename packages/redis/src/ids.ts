@@ -1,5 +1,7 @@
 const STREAM_ID = /^(?:0|[1-9][0-9]{0,19})-(?:0|[1-9][0-9]{0,19})$/
 const MAX_PART = '18446744073709551615' // 2^64 - 1, the largest part Redis accepts
+/** The largest stream id: nothing can come after it (`(` before it is an error in XRANGE). */
+export const MAX_ID = `${MAX_PART}-${MAX_PART}`
 
 /** True for a complete Redis stream id (`<ms>-<seq>`, no leading zeros) that Redis accepts. */
 export function isStreamId(id: string): boolean {

@@ -3,5 +3,5 @@
  * share one id space, one history for resume, and one live feed.
  * @module
  */
-export { RedisStoreError, type RedisStoreOptions } from './options'
+export { type RedisClient, RedisStoreError, type RedisStoreOptions } from './options'
 export { RedisStore } from './store'

@@ -1,31 +1,48 @@
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+
+/** An ioredis client the application shares with the store: a `Redis` or a `Cluster`. */
+export type RedisClient = Redis | Cluster
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   /**
    * How to reach Redis: a URL (`redis://user:pass@host:6379/0`), ioredis options, or an ioredis
-   * client to share. A shared client is never closed by the store; it should keep ioredis'
-   * default reconnection and ideally `enableOfflineQueue: false` (see the README, Faults).
+   * client to share (a `Redis`, or a `Cluster`: every key the store touches at once shares one
+   * hash tag). A shared client is never closed by the store; it should keep ioredis' default
+   * reconnection and ideally `enableOfflineQueue: false` (see the README, Faults).
    * @default 'redis://127.0.0.1:6379'
    */
-  redis?: string | RedisOptions | Redis
+  redis?: string | RedisOptions | RedisClient
   /**
-   * Prefix of the store's one stream key, `${prefix}events`. Stores with different prefixes are
-   * separate id spaces: a hub (and every session on it) uses exactly one store.
+   * Prefix of every key and channel of the store: a log's stream is `${prefix}{<log>}`, its
+   * last position `${prefix}{<log>}:m`, the store's epoch `${prefix}epoch`, the live feed's
+   * channel `${prefix}feed`. Stores with different prefixes are separate histories. Must not
+   * contain `{` or `}` (the log name is the hash tag).
    * @default 'sse:'
    */
   prefix?: string
   /**
-   * The most events kept for replay (`XADD MAXLEN`); `Infinity` keeps any number.
-   * @default 10000
+   * The most events kept per log (a topic, a key, or the hub-wide log) for replay
+   * (`XADD MAXLEN`); `Infinity` keeps any number. A busy log never trims a quiet one.
+   * @default 1000
    */
   maxLen?: number
   /**
-   * How long an event is kept for replay, in milliseconds (`MINID`, from this process's clock
-   * against the Redis time in the ids); `Infinity` keeps events forever.
-   * @default Infinity
+   * How long an event is kept for replay, in milliseconds (`XTRIM MINID` on Redis' clock, on
+   * every append and read of its log); a log's stream expires this long after its last append
+   * (`PEXPIRE`). `Infinity` keeps events (and streams) forever.
+   * @default 86400000 (24 h)
    */
   maxAge?: number
+  /**
+   * How long the store remembers the last position of a log after its last append, in
+   * milliseconds: a cursor older than that position is reported lost even once the log's
+   * stream has expired. After this, the log starts over from `0-0`, and a client whose cursor
+   * still held `0-0` for it (it never got one of its events) is not told about events it
+   * missed. At least `maxAge`.
+   * @default 604800000 (7 days), or maxAge when that is longer
+   */
+  forgetAfter?: number
   /**
    * Trim approximately (`~`): Redis then drops only whole internal nodes (100 entries each by
    * default), so a little more than `maxLen` / `maxAge` is kept, much more cheaply than with
@@ -34,26 +51,22 @@ export interface RedisStoreOptions {
    */
   approximate?: boolean
   /**
-   * How long one `XREAD` of the live feed blocks in Redis, in milliseconds. A read still without
-   * an answer `block` later again (1 s at least, 5 s at most) is taken as a dead connection (a
-   * half-open TCP connection never reports itself) and the reader reconnects.
+   * How often, in milliseconds, the live feed's Pub/Sub connection is checked with a `PING`. A
+   * ping still unanswered this long later is taken as a dead connection (a half-open TCP
+   * connection never reports itself): the feed reconnects and fetches what it missed.
    * @default 5000
    */
-  block?: number
+  pingInterval?: number
   /**
-   * The most entries one `XREAD` or one replay page fetches.
-   * @default 1000
-   */
-  batch?: number
-  /**
-   * How long `append` and `replay` wait for a connection to Redis before they reject with a
-   * {@link RedisStoreError}, in milliseconds. Nothing is queued beyond this.
+   * How long `append`, `read` and `follow` wait for a connection to Redis before they reject
+   * with a {@link RedisStoreError}, in milliseconds. Nothing is queued beyond this.
    * @default 2000
    */
   offlineTimeout?: number
   /**
-   * Called with connection losses (once per outage), live-feed gaps and unexpected read errors.
-   * Failed `append` and `replay` calls reject instead.
+   * Called with connection losses (once per outage, whichever of the store's connections
+   * noticed it), live-feed gaps and unexpected read errors. Failed `append` and `read` calls
+   * reject instead.
    * @default console.error
    */
   onError?: (error: unknown) => void
@@ -61,5 +74,6 @@ export interface RedisStoreOptions {
 
 /** What a {@link RedisStore} throws or reports: Redis unreachable, a command failed, a feed gap. */
 export class RedisStoreError extends Error {
+  /** Always `'RedisStoreError'`. */
   override readonly name = 'RedisStoreError'
 }

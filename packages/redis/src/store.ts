@@ -1,20 +1,25 @@
-import type { EventInput, EventStore, ReplayResult, StoredEvent } from '@sse/core'
+import { randomBytes } from 'node:crypto'
+import type { EventInput, EventStore, LogReplay, StoredEvent } from '@sse/core'
 import { Redis, type RedisOptions } from 'ioredis'
-import { appendScript } from './append-script'
-import { fail, isClient, watchOutages, whenReady, within } from './connection'
+import { fail, isClient, keepAlive, Outages, whenReady } from './connection'
 import { LiveFeed } from './feed'
-import { readInfo, readPage, toEvent } from './history'
-import { compareIds, isStreamId } from './ids'
+import { type AgeTrim, readHead, readLog, toEvent } from './history'
+import { compareIds } from './ids'
+import { StoreKeys } from './keys'
 import { RedisStoreError, type RedisStoreOptions } from './options'
+import { appendScript } from './scripts'
+
+const DAY = 24 * 60 * 60 * 1000
 
 /**
- * The `@sse/core` {@link EventStore} contract on Redis Streams, for several processes or machines
- * behind a load balancer. All events of the store live in ONE stream, `${prefix}events`, with the
- * topic, key, event name and data as fields: `XADD` assigns ids that increase across every
- * instance and topic, so a session that follows several topics resumes with its one
- * `Last-Event-ID`. Replay is `XRANGE` strictly after the cursor; one blocking `XREAD` per store,
- * on its own connection, feeds every local subscriber, including with this process's own events.
- * Call {@link RedisStore.close} on shutdown.
+ * The `@sse/core` {@link @sse/core#EventStore} contract on Redis, for several processes or
+ * machines behind a load balancer. Each log (a topic, a key, or the hub-wide log) is one Redis
+ * stream, `${prefix}{<log>}`, with its own retention (`maxLen`, `maxAge`): a busy topic never
+ * trims a quiet one, and on Redis Cluster the logs spread over the shards. A Lua script appends
+ * an event, trims its log and publishes it on the store's channel in one round trip; concurrent
+ * appends are pipelined on one connection. One Pub/Sub connection per store feeds every local
+ * subscriber, fetching from the streams whatever it missed. Call {@link RedisStore.close} on
+ * shutdown.
  *
  * @example
  * ```ts
@@ -22,144 +27,184 @@ import { RedisStoreError, type RedisStoreOptions } from './options'
  * import { openNodeStream } from '@sse/core/node'
  * import { RedisStore } from '@sse/redis'
  *
- * const store = new RedisStore({ redis: process.env.REDIS_URL, maxLen: 50_000 })
+ * const store = new RedisStore({ redis: process.env.REDIS_URL, maxLen: 5000 })
  * const hub = createHub({ store })
  * http.createServer((req, res) => openNodeStream(req, res, { hub, topics: ['news'] }))
  * await hub.publish('headline', { title: 'Hello' }, { topic: 'news' })
  * ```
  */
 export class RedisStore implements EventStore {
-  /** The stream key holding every event of this store. */
-  readonly key: string
-  /** The connection used for `XADD` and `XRANGE`. */
+  /** The prefix of every key and channel of the store. */
+  readonly prefix: string
+  /** The connection used for appends and reads (a shared client as given). */
   readonly client: Redis
+  readonly #keys: StoreKeys
   readonly #owned: boolean
-  /** The append script's arguments before the fields: maxLen, trim mode, maxAge. */
-  readonly #trim: (string | number)[]
-  readonly #batch: number
+  /** The append script's arguments before the channel: maxLen, trim mode, maxAge, forgetAfter. */
+  readonly #limits: (string | number)[]
+  readonly #trim: AgeTrim
   readonly #offlineTimeout: number
   readonly #onError: (error: unknown) => void
   readonly #stop = new AbortController()
   readonly #feed: LiveFeed
+  #epoch: string | undefined
 
   constructor(options: RedisStoreOptions = {}) {
     const { redis = 'redis://127.0.0.1:6379', prefix = 'sse:' } = options
-    const maxLen = options.maxLen ?? 10_000
-    const maxAge = options.maxAge ?? Number.POSITIVE_INFINITY
-    const block = options.block ?? 5000
-    this.#batch = options.batch ?? 1000
+    const maxLen = options.maxLen ?? 1000
+    const maxAge = options.maxAge ?? DAY
+    const forgetAfter = Math.max(options.forgetAfter ?? 7 * DAY, maxAge)
+    const pingInterval = options.pingInterval ?? 5000
     this.#offlineTimeout = options.offlineTimeout ?? 2000
     this.#onError = options.onError ?? ((error) => console.error('[@sse/redis]', error))
     if (!(maxLen >= 0)) throw new RangeError('RedisStore: maxLen must be >= 0')
     if (!(maxAge > 0)) throw new RangeError('RedisStore: maxAge must be > 0')
-    if (!(block > 0 && this.#batch > 0)) {
-      throw new RangeError('RedisStore: block and batch must be > 0')
-    }
-    this.key = `${prefix}events`
-    this.#trim = [
-      Number.isFinite(maxLen) ? Math.floor(maxLen) : -1,
-      (options.approximate ?? true) ? '~' : '=',
-      Number.isFinite(maxAge) ? Math.ceil(maxAge) : -1,
-    ]
+    if (!(pingInterval > 0)) throw new RangeError('RedisStore: pingInterval must be > 0')
+    this.prefix = prefix
+    this.#keys = new StoreKeys(prefix)
+    const mode = (options.approximate ?? true) ? '~' : '='
+    const ms = (value: number) => (Number.isFinite(value) ? Math.ceil(value) : -1)
+    this.#limits = [Number.isFinite(maxLen) ? Math.floor(maxLen) : -1, mode, ms(maxAge)]
+    this.#limits.push(ms(forgetAfter))
+    this.#trim = [ms(maxAge), mode]
     const shared = isClient(redis)
     this.#owned = !shared
     // No offline queue and no retries per command: while Redis is down an append fails (after
-    // offlineTimeout) instead of waiting in memory, and an XADD cut off by a disconnect rejects
-    // instead of being sent again after the reconnect, which could store the event twice.
+    // offlineTimeout) instead of waiting in memory, and an append cut off by a disconnect
+    // rejects instead of being sent again after the reconnect, which could store it twice.
     const own = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } satisfies RedisOptions
     this.client = shared
-      ? redis
+      ? (redis as Redis)
       : typeof redis === 'string'
         ? new Redis(redis, own)
         : new Redis({ ...(redis as RedisOptions), ...own })
-    watchOutages(this.client, this.#onError, () => this.#stop.signal.aborted)
+    // The store's own connection is dropped when it stops answering (a shared one is the
+    // application's to watch).
+    const outages = new Outages(this.#onError, () => this.#stop.signal.aborted)
+    outages.watch(this.client)
+    if (this.#owned) {
+      const active = () => !this.#stop.signal.aborted
+      const stop = keepAlive(this.client, pingInterval, active, outages)
+      this.#stop.signal.addEventListener('abort', stop)
+    }
     this.#feed = new LiveFeed({
-      key: this.key,
-      block,
-      batch: this.#batch,
+      client: this.client,
+      keys: this.#keys,
+      trim: this.#trim,
+      pingInterval,
+      offlineTimeout: this.#offlineTimeout,
+      outages,
       onError: this.#onError,
+      epochChanged: async () => {
+        const before = this.#epoch
+        return before !== undefined && (await this.#loadEpoch()) !== before
+      },
       stop: this.#stop.signal,
     })
   }
 
-  /** Resolves once Redis answers and the live feed (when subscribed) knows where it starts. */
+  /** The key of a log's stream (`${prefix}{<log>}`), for inspection. */
+  streamKey(log: string): string {
+    return this.#keys.of(log).stream
+  }
+
+  /** Resolves once Redis answers, the epoch is known and the live feed (if started) subscribed. */
   async ready(): Promise<void> {
-    await this.#usable()
-  }
-
-  async append(input: EventInput): Promise<StoredEvent> {
-    await this.#usable()
-    const fields: string[] = ['d', input.data]
-    if (input.event !== undefined) fields.push('e', input.event)
-    if (input.topic !== undefined) fields.push('t', input.topic)
-    if (input.key !== undefined) fields.push('k', input.key)
-    let id: string
-    try {
-      id = await appendScript(this.client, this.key, [...this.#trim, ...fields])
-    } catch (error) {
-      throw fail('XADD failed, the event may not have been stored', error)
+    await this.epoch()
+    if (!(await this.#feed.whenSubscribed(this.#offlineTimeout))) {
+      throw new RedisStoreError('Redis is unreachable (the live feed is not subscribed)')
     }
-    return { ...input, id }
   }
 
-  async replay(after: string | undefined): Promise<ReplayResult> {
+  /**
+   * The store's epoch: a random name kept in Redis (`${prefix}epoch`, set once with `SET NX` by
+   * whichever process comes first). It is read once, and again after every reconnect of the
+   * live feed: Redis that lost everything gets a new one, and old cursors are recognised.
+   */
+  async epoch(): Promise<string> {
+    if (this.#epoch !== undefined) return this.#epoch
     await this.#usable()
-    const cursor = after !== undefined && isStreamId(after) ? after : undefined
-    let lost = cursor === undefined
-    let from = cursor ?? '0-0'
-    const events: StoredEvent[] = []
     try {
-      for (let page = 0; ; page++) {
-        const [info, entries] = await readPage(this.client, this.key, from, this.#batch)
-        // `0-0` is the head handed to clients while the stream was still empty: before the
-        // origin, yet one of ours.
-        const foreign =
-          compareIds(from, info.last) > 0 ||
-          (from !== '0-0' && info.origin !== undefined && compareIds(from, info.origin) < 0)
-        if (page === 0 && !lost && foreign) {
-          // A cursor this stream never handed out: another stream, or one from before Redis
-          // lost its data.
-          lost = true
-          from = '0-0'
-          continue
-        }
-        // Something after our position was trimmed before we could read it.
-        if (compareIds(from, info.trimmed) < 0) lost = true
-        for (const entry of entries) events.push(toEvent(entry))
-        if (entries.length < this.#batch) return { events, lost }
-        from = entries[entries.length - 1]![0]
+      return await this.#loadEpoch()
+    } catch (error) {
+      throw fail('reading the epoch failed', error)
+    }
+  }
+
+  async append(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
+    const wait = this.#usable()
+    if (wait) await wait
+    return Promise.all(inputs.map((input) => this.#append(input)))
+  }
+
+  /** Publishes events on the feed channel only: every process's subscribers, no history. */
+  async broadcast(inputs: readonly EventInput[]): Promise<void> {
+    const wait = this.#usable()
+    if (wait) await wait
+    try {
+      await Promise.all(
+        inputs.map((input) =>
+          this.client.publish(
+            this.#keys.channel,
+            JSON.stringify([input.log, '', '', ...fields(input)]),
+          ),
+        ),
+      )
+    } catch (error) {
+      throw fail('PUBLISH failed, the event may not have been delivered', error)
+    }
+  }
+
+  async read(log: string, after: string | undefined): Promise<LogReplay> {
+    const wait = this.#usable()
+    if (wait) await wait
+    try {
+      const read = await readLog(this.client, this.#keys.of(log), after, this.#trim, true)
+      return {
+        events: read.entries.map((entry) => toEvent(log, entry)),
+        lost: read.lost,
+        head: read.head,
       }
     } catch (error) {
-      throw fail('replay failed', error)
+      throw fail(`reading ${log} failed`, error)
     }
   }
 
-  /**
-   * The id of the last entry the live feed delivered, without a round trip (so a new stream
-   * opens even while Redis is briefly away: later entries come through the feed once it is
-   * back, or it reports a gap). Without a started feed, the stream's newest id.
-   */
-  async head(): Promise<string> {
-    if (this.#feed.lastId !== undefined) return this.#feed.lastId
-    await this.#usable()
-    if (this.#feed.lastId !== undefined) return this.#feed.lastId
+  /** The log's last position now, read from Redis: `0-0` for a log that never had an event. */
+  async head(log: string): Promise<string> {
+    const wait = this.#usable()
+    if (wait) await wait
     try {
-      return (await readInfo(this.client, this.key)).last
+      return await readHead(this.client, this.#keys.of(log), this.#trim)
     } catch (error) {
-      throw fail('reading the stream head failed', error)
+      throw fail(`reading the head of ${log} failed`, error)
     }
   }
 
   /**
-   * Feeds `listener` every event appended to the stream from now on, by any process. `onGap` is
-   * called when the feed skipped events: entries it had not read yet were trimmed while it was
-   * disconnected, or Redis came back without its data. A hub then ends its streams (`resync`),
-   * and each client resumes from the store, which tells it what was lost.
+   * Starts following a log on the live feed; resolves with its head (`0-0` for a log that
+   * never had an event, or whose last position was forgotten).
    */
-  subscribe(listener: (event: StoredEvent) => void, onGap?: () => void): () => void {
-    return this.#feed.subscribe(this.client, listener, onGap)
+  follow(log: string): Promise<string> {
+    if (this.#stop.signal.aborted) return Promise.reject(new RedisStoreError('the store is closed'))
+    return this.#feed.follow(log)
   }
 
+  unfollow(log: string): void {
+    this.#feed.unfollow(log)
+  }
+
+  /**
+   * Feeds `listener` the events of followed logs, appended or broadcast by any process.
+   * `onGap(log)` is called when the feed skipped events of a log that Redis no longer has
+   * (trimmed or expired before this process read them), or the log went back (Redis lost data):
+   * a hub then ends the streams that follow it, and each client resumes from the store.
+   */
+  subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void {
+    return this.#feed.subscribe(listener, onGap)
+  }
+
+  /** Orders two stream ids (`<ms>-<seq>`) numerically; other strings in code-unit order. */
   compare(a: string, b: string): number {
     return compareIds(a, b)
   }
@@ -176,24 +221,45 @@ export class RedisStore implements EventStore {
     clearTimeout(timer)
   }
 
-  /** Waits, at most offlineTimeout, for a usable connection and a started live feed. */
-  async #usable(): Promise<void> {
-    if (this.#stop.signal.aborted) throw new RedisStoreError('the store is closed')
-    const deadline = Date.now() + this.#offlineTimeout
-    if (!(await whenReady(this.client, this.#offlineTimeout))) {
-      throw new RedisStoreError(
-        `Redis is unreachable (connection ${this.client.status}); nothing was stored`,
-      )
-    }
-    const started = this.#feed.started
-    if (
-      started &&
-      !(await within(
-        started.then(() => true),
-        deadline - Date.now(),
-      ))
-    ) {
-      throw new RedisStoreError('Redis is unreachable (live feed not started); nothing was stored')
+  async #append(input: EventInput): Promise<StoredEvent> {
+    const keys = this.#keys.of(input.log)
+    const args = [...this.#limits, this.#keys.channel, input.log, ...fields(input)]
+    try {
+      const id = await appendScript.run(this.client, [keys.stream, keys.meta], args)
+      return { ...input, position: id as string }
+    } catch (error) {
+      throw fail('appending failed, the event may not have been stored', error)
     }
   }
+
+  async #loadEpoch(): Promise<string> {
+    const key = this.#keys.epoch
+    const fresh = `${Date.now().toString(36)}${randomBytes(6).toString('hex')}`
+    const [, value] = await Promise.all([this.client.set(key, fresh, 'NX'), this.client.get(key)])
+    // Printable ASCII without '.': a cursor is made of dot-separated parts.
+    this.#epoch = (value ?? fresh).replace(/[^!-~]|\./g, '_')
+    return this.#epoch
+  }
+
+  /** Undefined when Redis is usable now; else waits, at most offlineTimeout, for it. */
+  #usable(): Promise<void> | undefined {
+    if (this.#stop.signal.aborted) return Promise.reject(new RedisStoreError('the store is closed'))
+    if (this.client.status === 'ready') return undefined
+    return whenReady(this.client, this.#offlineTimeout).then((ready) => {
+      if (!ready) {
+        throw new RedisStoreError(
+          `Redis is unreachable (connection ${this.client.status}); nothing was stored`,
+        )
+      }
+    })
+  }
+}
+
+/** An event's fields in its stream entry: data, then its name, topic and key when it has them. */
+function fields(input: EventInput): string[] {
+  const out = ['d', input.data]
+  if (input.event !== undefined) out.push('e', input.event)
+  if (input.topic !== undefined) out.push('t', input.topic)
+  if (input.key !== undefined) out.push('k', input.key)
+  return out
 }

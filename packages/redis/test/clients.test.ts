@@ -36,10 +36,11 @@ describeRedis('RedisStore with a client the application shares', () => {
         expect(store.client).toBe(client)
         const live: string[] = []
         store.subscribe((event) => live.push(event.data))
-        await store.ready()
-        const first = await store.append({ data: 'one' })
-        await store.append({ data: 'two' })
-        expect((await store.replay(first.id)).events.map((e) => e.data)).toEqual(['two'])
+        await store.follow('*')
+        const [first] = await store.append([{ log: '*', data: 'one' }])
+        await store.append([{ log: '*', data: 'two' }])
+        const read = await store.read('*', first!.position)
+        expect(read.events.map((e) => e.data)).toEqual(['two'])
         const deadline = Date.now() + 5000
         while (live.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
         expect(live).toEqual(['one', 'two'])

@@ -1,10 +1,10 @@
-import type { StoredEvent } from '@sse/core'
-import { waitFor } from '@sse/test-utils'
+import type { EventInput, StoredEvent } from '@sse/core'
+import { sleep, waitFor } from '@sse/test-utils'
+import fc from 'fast-check'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type RedisServer, startRedis } from './redis-server'
-import { silenceableProxy } from './silenceable-proxy'
 
 describeRedis('RedisStore on a real redis-server', () => {
   let redis: RedisServer
@@ -25,7 +25,7 @@ describeRedis('RedisStore on a real redis-server', () => {
     errors = []
   })
 
-  /** A store on a fresh key unless `prefix` says which one to share. */
+  /** A store on fresh keys unless `prefix` says which ones to share. */
   function store(options: RedisStoreOptions = {}): RedisStore {
     const created = new RedisStore({
       redis: redis.url,
@@ -37,232 +37,341 @@ describeRedis('RedisStore on a real redis-server', () => {
     return created
   }
 
-  async function appendAll(target: RedisStore, count: number, topic?: string) {
+  const input = (log: string, data: string, extra: Partial<EventInput> = {}): EventInput => ({
+    log,
+    data,
+    ...extra,
+  })
+
+  async function appendAll(target: RedisStore, count: number, log = '*') {
     const out: StoredEvent[] = []
-    for (let i = 0; i < count; i++) out.push(await target.append({ topic, data: `e${i}` }))
+    for (let i = 0; i < count; i++) out.push(...(await target.append([input(log, `e${i}`)])))
     return out
   }
 
-  it('assigns increasing stream ids and replays strictly after a cursor', async () => {
+  const data = (events: readonly StoredEvent[]) => events.map((e) => e.data)
+
+  it('assigns increasing stream ids per log and reads strictly after a position', async () => {
     const s = store()
-    const events = await appendAll(s, 5)
-    for (const event of events) expect(event.id).toMatch(/^\d+-\d+$/)
+    const events = await appendAll(s, 5, 'tnews')
+    for (const event of events) expect(event.position).toMatch(/^\d+-\d+$/)
     for (let i = 1; i < events.length; i++) {
-      expect(s.compare(events[i - 1]!.id, events[i]!.id)).toBeLessThan(0)
+      expect(s.compare(events[i - 1]!.position!, events[i]!.position!)).toBeLessThan(0)
     }
-    const replay = await s.replay(events[1]!.id)
-    expect(replay.lost).toBe(false)
-    expect(replay.events.map((e) => e.data)).toEqual(['e2', 'e3', 'e4'])
-    expect(replay.events.map((e) => e.id)).toEqual(events.slice(2).map((e) => e.id))
-    expect(await s.replay(events[4]!.id)).toEqual({ events: [], lost: false })
-    expect(await s.replay(events[0]!.id)).toEqual({ events: events.slice(1), lost: false })
+    const read = await s.read('tnews', events[1]!.position)
+    expect(read).toEqual({ events: events.slice(2), lost: false, head: events[4]!.position })
+    expect(await s.read('tnews', events[4]!.position)).toMatchObject({ events: [], lost: false })
+    expect(await s.head('tnews')).toBe(events[4]!.position)
+    // Another log has its own history.
+    expect(await s.read('tother', '0-0')).toEqual({ events: [], lost: false, head: '0-0' })
   })
 
-  it('reports lost with every retained event for a missing, malformed or unknown cursor', async () => {
+  it('appends a batch in order, each event to its own log', async () => {
     const s = store()
-    const events = await appendAll(s, 3)
-    const all = events.map((e) => e.data)
-    const last = events[2]!.id
-    const [ms] = last.split('-')
+    const stored = await s.append([input('ta', '1'), input('tb', '2'), input('ta', '3')])
+    expect(stored.map((e) => [e.log, e.data])).toEqual([
+      ['ta', '1'],
+      ['tb', '2'],
+      ['ta', '3'],
+    ])
+    expect(data((await s.read('ta', '0-0')).events)).toEqual(['1', '3'])
+    expect(data((await s.read('tb', '0-0')).events)).toEqual(['2'])
+  })
+
+  it('reports lost with every retained event for a missing, malformed, unknown or crafted position', async () => {
+    const s = store()
+    const events = await appendAll(s, 3, 'tx')
+    const [ms, seq] = events[2]!.position!.split('-').map(Number) as [number, number]
+    const [ms0] = events[0]!.position!.split('-').map(Number) as [number]
     for (const cursor of [
       undefined,
+      '',
       'abc',
       '1-2-3',
       '01-0',
       `${ms}`,
       '18446744073709551616-0',
-      `${Number(ms) + 60_000}-0`,
-      // Before the stream's first entry: from another stream, or from before Redis lost its data.
-      `${Number(ms) - 60_000}-0`,
+      '18446744073709551615-18446744073709551615',
+      `${ms + 60_000}-0`,
+      `${ms}-${seq + 1}`,
+      // Before the first entry: not a position of this log.
+      `${ms0 - 60_000}-0`,
+      `${ms0 - 1}-0`,
     ]) {
-      const replay = await s.replay(cursor)
-      expect({ cursor, lost: replay.lost }).toEqual({ cursor, lost: true })
-      expect(replay.events.map((e) => e.data)).toEqual(all)
+      const read = await s.read('tx', cursor)
+      expect({ cursor, lost: read.lost }).toEqual({ cursor, lost: true })
+      expect(data(read.events)).toEqual(['e0', 'e1', 'e2'])
     }
   })
 
-  it('gives the head of an empty stream, 0-0, from which a replay gets every event, not lost (C34)', async () => {
+  it('answers any crafted position without throwing (property)', async () => {
     const s = store()
-    const head = await s.head()
-    expect(head).toBe('0-0')
-    const events = await appendAll(s, 3)
-    const replay = await s.replay(head)
-    expect(replay.lost).toBe(false)
-    expect(replay.events.map((e) => e.id)).toEqual(events.map((e) => e.id))
-    expect(await s.head()).toBe(events[2]!.id)
-  })
-
-  it('reports lost when events after the cursor were trimmed (maxLen), not when only the cursor was', async () => {
-    const s = store({ maxLen: 5, approximate: false })
-    const events = await appendAll(s, 12)
-    const replay = await s.replay(events[2]!.id)
-    expect(replay.lost).toBe(true)
-    expect(replay.events.map((e) => e.data)).toEqual(['e7', 'e8', 'e9', 'e10', 'e11'])
-    // e6 itself is gone, but everything after it is retained.
-    const edge = await s.replay(events[6]!.id)
-    expect(edge.lost).toBe(false)
-    expect(edge.events.map((e) => e.data)).toEqual(['e7', 'e8', 'e9', 'e10', 'e11'])
-  })
-
-  it('with approximate trimming, tells a cursor just before the retained history from an older one', async () => {
-    const s = store({ maxLen: 50 })
-    const events = await appendAll(s, 400)
-    const retained = (await s.replay(undefined)).events
-    expect(retained.length).toBeGreaterThanOrEqual(50)
-    expect(retained.length).toBeLessThan(400)
-    const at = events.findIndex((e) => e.id === retained[0]!.id)
-    expect(await s.replay(events[at - 1]!.id)).toEqual({ events: retained, lost: false })
-    expect(await s.replay(events[at - 2]!.id)).toEqual({ events: retained, lost: true })
-  })
-
-  it('reports lost when an entry after the cursor was deleted by hand (XDEL)', async () => {
-    const s = store()
-    const events = await appendAll(s, 4)
-    await s.client.xdel(s.key, events[2]!.id)
-    expect((await s.replay(events[1]!.id)).lost).toBe(true)
-    expect((await s.replay(events[2]!.id)).lost).toBe(false)
-  })
-
-  it('trims by age (maxAge)', async () => {
-    const s = store({ maxAge: 300, maxLen: Number.POSITIVE_INFINITY, approximate: false })
-    const old = await appendAll(s, 3)
-    await new Promise((resolve) => setTimeout(resolve, 400))
-    const fresh = await s.append({ data: 'fresh' })
-    const replay = await s.replay(old[0]!.id)
-    expect(replay).toEqual({ events: [fresh], lost: true })
-  })
-
-  it('applies maxLen and maxAge together', async () => {
-    const s = store({ maxAge: 60_000, maxLen: 2, approximate: false })
-    const events = await appendAll(s, 4)
-    expect((await s.replay(undefined)).events.map((e) => e.id)).toEqual(
-      events.slice(2).map((e) => e.id),
+    const events = await appendAll(s, 4, 'tp')
+    const positions = new Set(['0-0', ...events.map((e) => e.position!)])
+    const idLike = fc
+      .tuple(fc.bigInt({ min: 0n, max: 2n ** 65n }), fc.bigInt({ min: 0n, max: 2n ** 65n }))
+      .map(([a, b]) => `${a}-${b}`)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), idLike, fc.constantFrom(...positions)),
+        async (cursor) => {
+          const read = await s.read('tp', cursor)
+          expect(read.head).toBe(events[3]!.position)
+          if (positions.has(cursor)) expect(read.lost).toBe(false)
+          else expect(read.lost).toBe(true)
+          expect(read.events.length).toBeLessThanOrEqual(4)
+        },
+      ),
+      { numRuns: 300 },
     )
   })
 
-  it('replays in pages larger histories than one batch', async () => {
-    const s = store({ batch: 7 })
-    const events = await appendAll(s, 30)
-    const replay = await s.replay(events[3]!.id)
-    expect(replay.lost).toBe(false)
-    expect(replay.events.map((e) => e.data)).toEqual(events.slice(4).map((e) => e.data))
-  })
-
-  it('round-trips topic, key, event name and any data', async () => {
+  it('gives an empty log the stable head 0-0, after which every event is read, not lost', async () => {
     const s = store()
-    const inputs = [
-      { data: '' },
-      { data: 'a\nb\r\nc\rd', event: 'multi', topic: 'news', key: 'user-1' },
-      { data: 'nul\u0000 and astral \u{1F600} é', topic: 'ünï' },
-      { data: ' leading space', key: 'k' },
-    ]
-    const stored = []
-    for (const input of inputs) stored.push(await s.append(input))
-    const replay = await s.replay(undefined)
-    expect(replay.events).toEqual(stored)
-    expect(replay.events.map(({ id, ...rest }) => rest)).toEqual(inputs)
+    expect(await s.head('tempty')).toBe('0-0')
+    expect(await s.follow('tempty')).toBe('0-0')
+    expect(await s.head('tempty')).toBe('0-0')
+    const events = await appendAll(s, 3, 'tempty')
+    expect(s.compare('0-0', events[0]!.position!)).toBeLessThan(0)
+    const read = await s.read('tempty', '0-0')
+    expect(read).toEqual({ events, lost: false, head: events[2]!.position })
   })
 
-  it('feeds every local subscriber once, in id order, with its own and other instances’ events', async () => {
+  it('reports lost when events after the position were trimmed (maxLen), not when only the position was', async () => {
+    const s = store({ maxLen: 5, approximate: false })
+    const events = await appendAll(s, 12)
+    const read = await s.read('*', events[2]!.position)
+    expect(read.lost).toBe(true)
+    expect(data(read.events)).toEqual(['e7', 'e8', 'e9', 'e10', 'e11'])
+    const edge = await s.read('*', events[6]!.position)
+    expect(edge.lost).toBe(false)
+    expect(data(edge.events)).toEqual(['e7', 'e8', 'e9', 'e10', 'e11'])
+  })
+
+  it('keeps retention per log: a quiet topic is not lost after a busy one pushed maxLen events', async () => {
+    const s = store({ maxLen: 10, approximate: false })
+    const [quiet] = await s.append([input('tquiet', 'still here')])
+    await Promise.all(Array.from({ length: 100 }, (_, i) => s.append([input('tbusy', `${i}`)])))
+    expect(await s.read('tquiet', '0-0')).toEqual({
+      events: [quiet],
+      lost: false,
+      head: quiet!.position,
+    })
+    expect((await s.read('tbusy', '0-0')).lost).toBe(true)
+    expect((await s.read('tbusy', undefined)).events).toHaveLength(10)
+  })
+
+  it('with approximate trimming, tells a position just before the retained history from an older one', async () => {
+    const s = store({ maxLen: 50 })
+    const events = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => s.append([input('*', `${i}`)])),
+    ).then((all) => all.flat())
+    const retained = (await s.read('*', undefined)).events
+    expect(retained.length).toBeGreaterThanOrEqual(50)
+    expect(retained.length).toBeLessThan(400)
+    const at = events.findIndex((e) => e.position === retained[0]!.position)
+    expect(await s.read('*', events[at - 1]!.position)).toMatchObject({
+      events: retained,
+      lost: false,
+    })
+    expect(await s.read('*', events[at - 2]!.position)).toMatchObject({
+      events: retained,
+      lost: true,
+    })
+  })
+
+  it('reports lost when an entry after the position was deleted by hand (XDEL)', async () => {
+    const s = store()
+    const events = await appendAll(s, 4)
+    await s.client.xdel(s.streamKey('*'), events[2]!.position!)
+    expect((await s.read('*', events[1]!.position)).lost).toBe(true)
+    expect((await s.read('*', events[0]!.position)).lost).toBe(true)
+    expect((await s.read('*', events[2]!.position)).lost).toBe(false)
+  })
+
+  it('trims by age on reads too, expires an idle stream, and remembers its last position', async () => {
+    const s = store({ maxAge: 300, maxLen: Number.POSITIVE_INFINITY, approximate: false })
+    const old = await appendAll(s, 3, 'tage')
+    await sleep(400)
+    const head = old[2]!.position!
+    expect(await s.read('tage', old[0]!.position)).toEqual({ events: [], lost: true, head })
+    // Its stream expired; its last position is still known, so a caught-up cursor is not lost.
+    expect(await s.client.exists(s.streamKey('tage'))).toBe(0)
+    expect(await s.read('tage', head)).toEqual({ events: [], lost: false, head })
+    expect(await s.head('tage')).toBe(head)
+    const [fresh] = await s.append([input('tage', 'fresh')])
+    expect(s.compare(fresh!.position!, head)).toBeGreaterThan(0)
+    expect(await s.read('tage', head)).toEqual({
+      events: [fresh],
+      lost: false,
+      head: fresh!.position,
+    })
+  })
+
+  it('goes on after the remembered position even when Redis’ clock is behind it', async () => {
+    const s = store()
+    await s.ready()
+    const future = `${Date.now() + 3_600_000}-5`
+    await s.client.set(`${s.streamKey('tclock')}:m`, future)
+    expect(await s.head('tclock')).toBe(future)
+    const [event] = await s.append([input('tclock', 'x')])
+    expect(s.compare(event!.position!, future)).toBeGreaterThan(0)
+    expect(await s.read('tclock', future)).toMatchObject({ events: [event], lost: false })
+  })
+
+  it('forgets a log after forgetAfter: it starts over at 0-0 and older positions are lost', async () => {
+    const s = store({ maxAge: 100, forgetAfter: 200 })
+    const [event] = await s.append([input('tgone', 'x')])
+    await sleep(300)
+    expect(await s.head('tgone')).toBe('0-0')
+    expect(await s.read('tgone', event!.position)).toEqual({ events: [], lost: true, head: '0-0' })
+  })
+
+  it('reads in pages histories longer than one page', async () => {
+    const s = store({ maxLen: Number.POSITIVE_INFINITY })
+    const events = (
+      await Promise.all(Array.from({ length: 2500 }, (_, i) => s.append([input('tlong', `${i}`)])))
+    ).flat()
+    const read = await s.read('tlong', events[3]!.position)
+    expect(read.lost).toBe(false)
+    expect(read.events.map((e) => e.position)).toEqual(events.slice(4).map((e) => e.position))
+    expect((await s.read('tlong', undefined)).events).toHaveLength(2500)
+  })
+
+  it('round-trips topic, key, event name and any data, and keys logs with braces apart', async () => {
+    const s = store()
+    const inputs: EventInput[] = [
+      input('*', ''),
+      input('tnews', 'a\nb\r\nc\rd', { event: 'multi', topic: 'news', key: 'user-1' }),
+      input('tünï', 'nul\u0000 and astral \u{1F600} é', { topic: 'ünï' }),
+      input('kk', ' leading space', { key: 'k' }),
+      input('t{a}', 'braces', { topic: '{a}' }),
+      input('t%7Ba%7D', 'percent', { topic: '%7Ba%7D' }),
+    ]
+    const stored = await s.append(inputs)
+    for (const [i, event] of stored.entries()) {
+      expect((await s.read(event.log, undefined)).events).toEqual([stored[i]])
+      const { position, ...rest } = event
+      expect(rest).toEqual(inputs[i])
+    }
+    expect(s.streamKey('t{a}')).toBe(`${s.prefix}{t%7Ba%7D}`)
+    expect(s.streamKey('t%7Ba%7D')).toBe(`${s.prefix}{t%257Ba%257D}`)
+  })
+
+  it('feeds each subscriber the events of followed logs once, in order, from every instance', async () => {
     const a = store()
-    const b = store({ prefix: a.key.replace(/events$/, '') })
+    const b = store({ prefix: a.prefix })
     const other = store()
     const seenA: StoredEvent[] = []
-    const seenA2: StoredEvent[] = []
     const seenB: StoredEvent[] = []
     const seenOther: StoredEvent[] = []
     a.subscribe((e) => seenA.push(e))
-    a.subscribe((e) => seenA2.push(e))
     b.subscribe((e) => seenB.push(e))
     other.subscribe((e) => seenOther.push(e))
-    await Promise.all([a.ready(), b.ready(), other.ready()])
-    const appended = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).append({ data: String(i) })),
-    )
-    await waitFor('100 live events', () => seenA.length >= 100 && seenB.length >= 100)
-    const ids = appended.map((e) => e.id).sort((x, y) => a.compare(x, y))
-    expect(seenA.map((e) => e.id)).toEqual(ids)
-    expect(seenA2.map((e) => e.id)).toEqual(ids)
-    expect(seenB.map((e) => e.id)).toEqual(ids)
+    await Promise.all([a.follow('tx'), b.follow('tx'), b.follow('ty'), other.follow('tx')])
+    const appended = (
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 ? a : b).append([input(i % 3 ? 'tx' : 'ty', String(i))]),
+        ),
+      )
+    ).flat()
+    const ofLog = (log: string) =>
+      appended
+        .filter((e) => e.log === log)
+        .map((e) => e.position!)
+        .sort((x, y) => a.compare(x, y))
+    await waitFor('the live events', () => seenA.length >= 66 && seenB.length >= 100)
+    expect(seenA.map((e) => e.position)).toEqual(ofLog('tx'))
+    expect(seenB.filter((e) => e.log === 'tx').map((e) => e.position)).toEqual(ofLog('tx'))
+    expect(seenB.filter((e) => e.log === 'ty').map((e) => e.position)).toEqual(ofLog('ty'))
     expect(seenOther).toEqual([])
-    // Nothing more comes later: each event was delivered exactly once.
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(seenA).toHaveLength(100)
+    await sleep(100)
+    expect(seenA).toHaveLength(66)
   })
 
-  it('delivers live only what was appended after the feed started, and stops on unsubscribe', async () => {
+  it('broadcasts to every instance’s subscribers without keeping the event', async () => {
+    const a = store()
+    const b = store({ prefix: a.prefix })
+    const seen: StoredEvent[] = []
+    b.subscribe((e) => seen.push(e))
+    await b.follow('troom')
+    await a.broadcast([input('troom', 'typing', { topic: 'room', event: 'typing' })])
+    await waitFor('the broadcast', () => seen.length === 1)
+    expect(seen[0]).toEqual({
+      log: 'troom',
+      topic: 'room',
+      event: 'typing',
+      data: 'typing',
+      position: undefined,
+    })
+    expect(await a.read('troom', undefined)).toEqual({ events: [], lost: true, head: '0-0' })
+  })
+
+  it('delivers only what comes after follow, and stops on unfollow and unsubscribe', async () => {
     const s = store()
-    await appendAll(s, 3)
+    await appendAll(s, 3, 'tlive')
     const seen: string[] = []
     const unsubscribe = s.subscribe((e) => seen.push(e.data))
-    const later = await s.append({ data: 'later' })
+    await s.follow('tlive')
+    await s.append([input('tlive', 'later')])
     await waitFor('the live event', () => seen.length === 1)
-    expect(seen).toEqual(['later'])
+    s.unfollow('tlive')
+    await s.append([input('tlive', 'unheard')])
+    await s.follow('tlive')
+    await s.append([input('tlive', 'again')])
+    await waitFor('the next live event', () => seen.length === 2)
     unsubscribe()
-    await s.append({ data: 'unheard' })
-    const probe: string[] = []
-    s.subscribe((e) => probe.push(e.id))
-    const marker = await s.append({ data: 'marker' })
-    await waitFor('the marker', () => probe.includes(marker.id))
-    expect(seen).toEqual(['later'])
-    expect(s.compare(later.id, marker.id)).toBeLessThan(0)
-  })
-
-  it('reconnects a live feed whose connection went silent (half-open TCP) and catches up', async () => {
-    const proxy = await silenceableProxy(redis.port)
-    try {
-      const subscriber = store({ redis: `redis://127.0.0.1:${proxy.port}`, block: 200 })
-      const publisher = store({ prefix: subscriber.key.replace(/events$/, '') })
-      const seen: string[] = []
-      let gaps = 0
-      subscriber.subscribe(
-        (e) => seen.push(e.data),
-        () => gaps++,
-      )
-      await subscriber.ready()
-      await publisher.append({ data: 'before' })
-      await waitFor('the first event', () => seen.length === 1)
-      // Nothing closes: bytes just stop flowing both ways on the existing connections.
-      proxy.silence()
-      await publisher.append({ data: 'during' })
-      await publisher.append({ data: 'after' })
-      await waitFor('the events sent while the feed was stuck', () => seen.length === 3, {
-        timeout: 10_000,
-      })
-      expect(seen).toEqual(['before', 'during', 'after'])
-      // Nothing was trimmed meanwhile: no gap, the streams stay open.
-      expect(gaps).toBe(0)
-    } finally {
-      proxy.close()
-    }
+    await s.append([input('tlive', 'after unsubscribe')])
+    await sleep(50)
+    expect(seen).toEqual(['later', 'again'])
   })
 
   it('orders ids numerically, not as text', () => {
-    const s = store()
+    const s = store({ redis: { lazyConnect: true } })
     expect(s.compare('9-0', '10-0')).toBeLessThan(0)
     expect(s.compare('1-9', '1-10')).toBeLessThan(0)
     expect(s.compare('2-0', '1-99')).toBeGreaterThan(0)
     expect(s.compare('5-5', '5-5')).toBe(0)
+    expect(s.compare('0-0', '1-0')).toBeLessThan(0)
     expect(Math.sign(s.compare('x', 'y'))).toBe(-1)
   })
 
-  it('rejects after offlineTimeout with a clear error when Redis cannot be reached', async () => {
+  it('keeps one epoch per prefix, shared by every instance', async () => {
+    const a = store()
+    const b = store({ prefix: a.prefix })
+    const epoch = await a.epoch()
+    expect(epoch).toMatch(/^[!-~]+$/)
+    expect(epoch).not.toContain('.')
+    expect(await b.epoch()).toBe(epoch)
+    expect(await store().epoch()).not.toBe(epoch)
+  })
+
+  it('rejects after offlineTimeout when Redis cannot be reached, and says it never connected', async () => {
+    const reports: unknown[] = []
     const unreachable = new RedisStore({
-      redis: { host: '127.0.0.1', port: 1, retryStrategy: () => 200 },
+      redis: { host: '127.0.0.1', port: 1, retryStrategy: () => 100 },
       offlineTimeout: 300,
-      onError: () => {},
+      onError: (error) => reports.push(error),
     })
     stores.push(unreachable)
+    unreachable.subscribe(() => {})
     const started = Date.now()
-    await expect(unreachable.append({ data: 'x' })).rejects.toThrow(/Redis is unreachable/)
-    await expect(unreachable.replay('1-0')).rejects.toThrow(/Redis is unreachable/)
+    await expect(unreachable.append([input('*', 'x')])).rejects.toThrow(/Redis is unreachable/)
+    await expect(unreachable.read('*', '1-0')).rejects.toThrow(/Redis is unreachable/)
+    await expect(unreachable.follow('*')).rejects.toThrow(/Redis is unreachable/)
     expect(Date.now() - started).toBeLessThan(5000)
+    // Two connections, many attempts: one report, and not "lost the connection".
+    expect(reports.map(String)).toEqual([expect.stringMatching(/cannot connect to Redis/)])
     await unreachable.close()
-    await expect(unreachable.append({ data: 'x' })).rejects.toThrow(/closed/)
+    await expect(unreachable.append([input('*', 'x')])).rejects.toThrow(/closed/)
   })
 
   it('validates its options', () => {
-    expect(() => new RedisStore({ maxLen: -1, redis: { lazyConnect: true } })).toThrow(RangeError)
-    expect(() => new RedisStore({ maxAge: 0, redis: { lazyConnect: true } })).toThrow(RangeError)
+    const lazy = { lazyConnect: true }
+    expect(() => new RedisStore({ maxLen: -1, redis: lazy })).toThrow(RangeError)
+    expect(() => new RedisStore({ maxAge: 0, redis: lazy })).toThrow(RangeError)
+    expect(() => new RedisStore({ pingInterval: 0, redis: lazy })).toThrow(RangeError)
+    expect(() => new RedisStore({ prefix: 'a{b}:', redis: lazy })).toThrow(RangeError)
   })
 })

@@ -1,0 +1,46 @@
+/**
+ * The keys of one store. Each log has its own stream, `${prefix}{<log>}`, and a small key with
+ * its last position, `${prefix}{<log>}:m`; the log name, with `%`, `{` and `}` percent-encoded
+ * so that a topic cannot end the tag early (and two names never meet), is their hash tag: on Redis Cluster both live in the log's
+ * slot (a script touches only those two keys), and different logs spread over the shards.
+ */
+export interface LogKeys {
+  /** The log's stream: its retained events. */
+  stream: string
+  /** Its last position: outlives the stream, so a cursor is judged after the stream expired. */
+  meta: string
+}
+
+export class StoreKeys {
+  /** The store's epoch (a random name of its history, set once with `SET NX`). */
+  readonly epoch: string
+  /** The Pub/Sub channel of the live feed. */
+  readonly channel: string
+  readonly #prefix: string
+  // Logs are few and asked for again and again (every append and read): keep their names.
+  readonly #cache = new Map<string, LogKeys>()
+
+  constructor(prefix: string) {
+    if (/[{}]/.test(prefix)) {
+      throw new RangeError(`RedisStore: prefix must not contain '{' or '}', got ${prefix}`)
+    }
+    this.#prefix = prefix
+    this.epoch = `${prefix}epoch`
+    this.channel = `${prefix}feed`
+  }
+
+  of(log: string): LogKeys {
+    let keys = this.#cache.get(log)
+    if (!keys) {
+      const stream = `${this.#prefix}{${log.replace(/[%{}]/g, percent)}}`
+      keys = { stream, meta: `${stream}:m` }
+      if (this.#cache.size >= 10_000) this.#cache.clear()
+      this.#cache.set(log, keys)
+    }
+    return keys
+  }
+}
+
+function percent(char: string): string {
+  return char === '%' ? '%25' : char === '{' ? '%7B' : '%7D'
+}
