@@ -166,7 +166,11 @@ describe('fuzzing: what the API accepts arrives byte-exact, nothing can be injec
         async (batch) => {
           client.text = ''
           const ids: string[] = []
-          for (const { event, data } of batch) ids.push(await hub.publish({ event, data }))
+          for (const { event, data } of batch) {
+            await hub.publish({ event, data })
+            // The id the stream got for it: the cursor of a caught-up stream right after it.
+            ids.push(await hub.cursor())
+          }
           published += batch.length
           const reader = parse(client.text)
           expect(reader.errors).toEqual([])
@@ -345,6 +349,27 @@ const rejections: fc.Arbitrary<Rejection> = fc.oneof(
       call: 'hub.publish target',
       run: ({ hub }: RejectionContext) => hub.publish('e', 'x', { [field]: value }),
     })),
+  // A list of topics with one that is not text: nothing is kept, not even for the valid ones.
+  fc
+    .tuple(
+      fc.array(anyText, { maxLength: 3 }),
+      notText.filter((v) => v !== undefined),
+    )
+    .map(([topics, value]) => ({
+      field: 'topic',
+      call: 'hub.publish topics',
+      value,
+      run: ({ hub }: RejectionContext) =>
+        hub.publish('e', 'x', { topic: [...topics, value] as string[] }),
+    })),
+  // (null is left out: core reads `history: null` as the default, true.)
+  fc.oneof(anyText, fc.integer(), fc.constant({}), fc.constant([])).map((value) => ({
+    field: 'history',
+    call: 'hub.publish',
+    value,
+    run: ({ hub }: RejectionContext) =>
+      hub.publish('e', 'x', { history: value as unknown as boolean }),
+  })),
   fc
     .tuple(fc.constantFrom('heartbeat', 'retry', 'maxLifetime'), fc.oneof(badNumber, notOption))
     .map(optionCase),
@@ -377,7 +402,8 @@ const rejections: fc.Arbitrary<Rejection> = fc.oneof(
 
 describe('fuzzing: every rejected input throws a TypeError naming the field', () => {
   it('rejects invalid event fields, publish arguments and stream options, and sends nothing', async () => {
-    const hub = createHub({ store: new MemoryStore({ maxEvents: 10 }), heartbeat: false })
+    const store = new MemoryStore({ maxEvents: 10 })
+    const hub = createHub({ store, heartbeat: false })
     const client = new TextConnection()
     const session = await openStream(client.connection(), { hub, retry: false })
     const perCall = new Map<string, number>()
@@ -404,7 +430,9 @@ describe('fuzzing: every rejected input throws a TypeError naming the field', ()
       { numRuns: 5000 },
     )
     expect(session.closed).toBe(false)
-    expect(hub.store.replay(undefined)).toMatchObject({ events: [] })
+    // Nothing was stored, in any log (the hub-wide one, a topic's or a key's).
+    expect(store.read('*', undefined)).toMatchObject({ events: [] })
+    expect(store.size).toBe(0)
     figure('fuzz', 'rejections', {
       inputs: [...perCall.values()].reduce((a, b) => a + b, 0),
       kinds: perCall.size,
@@ -481,7 +509,10 @@ describe.each(adapters)('fuzzing over a real socket: $name', (target) => {
           sent += batch.length
           await expectBatch(async () => {
             const ids: string[] = []
-            for (const event of batch) ids.push(await hub.publish(event))
+            for (const event of batch) {
+              await hub.publish(event)
+              ids.push(await hub.cursor())
+            }
             return batch.flatMap((event, i) => expectedItems({ ...event, id: ids[i] }))
           })
         },
