@@ -37,6 +37,8 @@ async function throughput(store: EventStore): Promise<number> {
   const unsubscribe = store.subscribe(() => {
     if (++delivered === THROUGHPUT_EVENTS) done()
   })
+  // A store delivers the logs it follows (a hub follows those of its streams).
+  await store.follow('tbench')
   const started = performance.now()
   let next = 0
   const worker = async () => {
@@ -56,6 +58,7 @@ async function storeLatency(store: EventStore): Promise<number[]> {
   const samples: number[] = []
   let arrived: (() => void) | undefined
   const unsubscribe = store.subscribe(() => arrived?.())
+  await store.follow('*')
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const got = new Promise<void>((resolve) => {
       arrived = resolve

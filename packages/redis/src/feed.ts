@@ -1,9 +1,10 @@
 import type { StoredEvent } from '@sse/core'
 import type { Redis } from 'ioredis'
 import { fail, type Outages, whenReady } from './connection'
-import { type AgeTrim, readHead, readLog, toEvent, withFields } from './history'
+import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import type { StoreKeys } from './keys'
+import { gapMessage, type Message, parseMessage } from './messages'
 import { RedisStoreError } from './options'
 import { Subscriber } from './subscriber'
 
@@ -19,12 +20,6 @@ export interface FeedSettings {
   /** Reads the epoch again; resolves true when it changed (Redis lost everything). */
   epochChanged: () => Promise<boolean>
   stop: AbortSignal
-}
-
-/** A message of the feed: an event, and for an appended one its position and the one before. */
-interface Message {
-  event: StoredEvent
-  p: string
 }
 
 /** A followed log: where the feed is in it, and what waits to be delivered. */
@@ -151,19 +146,17 @@ export class LiveFeed {
   }
 
   #onMessage(raw: string): void {
-    let parts: string[]
+    let message: Message
     try {
-      parts = JSON.parse(raw)
+      message = parseMessage(raw)
     } catch (error) {
       this.#settings.onError(fail('an unreadable message on the feed channel', error))
       return
     }
-    const [log, id, p] = parts
-    const state = log === undefined ? undefined : this.#logs.get(log)
+    const state = this.#logs.get(message.event.log)
     if (!state) return
-    const event = withFields({ log: log!, data: '', position: id || undefined }, parts, 3)
-    state.queue.push({ event, p: p! })
-    this.#process(log!, state)
+    state.queue.push(message)
+    this.#process(message.event.log, state)
   }
 
   /** After a reconnect: reads the epoch, then has every followed log checked. */
@@ -266,13 +259,4 @@ export class LiveFeed {
       }
     }
   }
-}
-
-function gapMessage(log: string, last: string, head: string, unknown: boolean): string {
-  return unknown
-    ? `log ${log} went back to ${head} from ${last}, which this process delivered: Redis lost ` +
-        'data (restarted without persistence, or restored from an older snapshot); its streams ' +
-        'resume from the store, and nothing older is replayed as live'
-    : `events of log ${log} after ${last} were trimmed from Redis before this process read ` +
-        'them: its streams resume from the store'
 }

@@ -19,13 +19,9 @@ local function head(s, m)
   end
   return '0-0'
 end
-local function now()
-  local t = redis.call('TIME')
-  return t[1] * 1000 + math.floor(t[2] / 1000)
-end
-local function trimAge(s, mode, maxAge)
-  if maxAge >= 0 and redis.call('EXISTS', s) == 1 then
-    local oldest = math.max(0, now() - maxAge)
+local function trimAge(s, mode, maxAge, ms)
+  if maxAge >= 0 then
+    local oldest = math.max(0, ms - maxAge)
     redis.call('XTRIM', s, 'MINID', mode, string.format('%d', oldest) .. '-0')
   end
 end
@@ -50,7 +46,8 @@ local s, m = KEYS[1], KEYS[2]
 local maxLen, mode, maxAge, forget = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local p = head(s, m)
 local t = redis.call('TIME')
-local ms, seq = tonumber(t[1]) * 1000 + math.floor(t[2] / 1000), (t[2] % 1000) * 1000
+local now = tonumber(t[1]) * 1000 + math.floor(t[2] / 1000)
+local ms, seq = now, (t[2] % 1000) * 1000
 local dash = string.find(p, '-', 1, true)
 local pms, pseq = tonumber(string.sub(p, 1, dash - 1)), tonumber(string.sub(p, dash + 1))
 if ms < pms or (ms == pms and seq <= pseq) then ms, seq = pms, pseq + 1 end
@@ -60,7 +57,7 @@ if maxLen >= 0 then
 else
   id = redis.call('XADD', s, id, 'p', p, unpack(ARGV, 7))
 end
-trimAge(s, mode, maxAge)
+trimAge(s, mode, maxAge, now)
 if maxAge >= 0 then redis.call('PEXPIRE', s, maxAge) end
 if forget >= 0 then redis.call('SET', m, id, 'PX', forget) else redis.call('SET', m, id) end
 local message = {ARGV[6], id, p}
@@ -78,7 +75,10 @@ return id
  */
 const READ = `${HELPERS}
 local s, m = KEYS[1], KEYS[2]
-trimAge(s, ARGV[4], tonumber(ARGV[3]))
+if redis.call('EXISTS', s) == 1 then
+  local t = redis.call('TIME')
+  trimAge(s, ARGV[4], tonumber(ARGV[3]), t[1] * 1000 + math.floor(t[2] / 1000))
+end
 local last = head(s, m)
 if ARGV[2] == '0' then return {last, {}} end
 local from = '-'

@@ -6,6 +6,7 @@ import { LiveFeed } from './feed'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import { StoreKeys } from './keys'
+import { broadcastMessage, fields } from './messages'
 import { RedisStoreError, type RedisStoreOptions } from './options'
 import { appendScript } from './scripts'
 
@@ -131,6 +132,11 @@ export class RedisStore implements EventStore {
     }
   }
 
+  /**
+   * Appends each event to its log, one script per event (concurrent ones pipelined): the
+   * result is in the order of `inputs`. Rejects with a {@link RedisStoreError} when Redis is
+   * unreachable for `offlineTimeout`, or a script failed (the event may then have been stored).
+   */
   async append(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
     const wait = this.#usable()
     if (wait) await wait
@@ -143,18 +149,17 @@ export class RedisStore implements EventStore {
     if (wait) await wait
     try {
       await Promise.all(
-        inputs.map((input) =>
-          this.client.publish(
-            this.#keys.channel,
-            JSON.stringify([input.log, '', '', ...fields(input)]),
-          ),
-        ),
+        inputs.map((input) => this.client.publish(this.#keys.channel, broadcastMessage(input))),
       )
     } catch (error) {
       throw fail('PUBLISH failed, the event may not have been delivered', error)
     }
   }
 
+  /**
+   * The retained events of `log` after `after` (client input: anything that is not one of the
+   * log's positions is lost, with every retained event), read up to the log's head.
+   */
   async read(log: string, after: string | undefined): Promise<LogReplay> {
     const wait = this.#usable()
     if (wait) await wait
@@ -190,6 +195,7 @@ export class RedisStore implements EventStore {
     return this.#feed.follow(log)
   }
 
+  /** Stops delivering the log's events (the hub no longer has streams that follow it). */
   unfollow(log: string): void {
     this.#feed.unfollow(log)
   }
@@ -253,13 +259,4 @@ export class RedisStore implements EventStore {
       }
     })
   }
-}
-
-/** An event's fields in its stream entry: data, then its name, topic and key when it has them. */
-function fields(input: EventInput): string[] {
-  const out = ['d', input.data]
-  if (input.event !== undefined) out.push('e', input.event)
-  if (input.topic !== undefined) out.push('t', input.topic)
-  if (input.key !== undefined) out.push('k', input.key)
-  return out
 }

@@ -13,8 +13,9 @@ describeRedis('conformance on Redis', () => {
   let count = 0
 
   /**
-   * Every hub of the suite on Redis, taking the retention a case asks of a MemoryStore; each on
-   * its own key, so a new store is a new id space as a restarted MemoryStore is.
+   * Every hub of the suite on Redis, taking the retention a case asks of a MemoryStore (maxEvents
+   * per log as maxLen; maxBytes has no Redis counterpart); each on its own prefix, so a new store
+   * is a new history with its own epoch, as a restarted MemoryStore is.
    */
   const redisStore = (options: MemoryStoreOptions) => {
     const store = new RedisStore({
