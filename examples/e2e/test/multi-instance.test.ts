@@ -3,17 +3,20 @@ import { describeRedis, type RedisServer, startRedis } from './redis.ts'
 import { smokeSuite } from './smoke.ts'
 
 describeRedis('examples/multi-instance on a real Redis', () => {
-  let redis: RedisServer
-  let db = 0
+  let redis: RedisServer[] = []
+  let next = 0
 
   beforeAll(async () => {
-    redis = await startRedis()
+    redis = await Promise.all([startRedis(), startRedis()])
   })
   afterAll(async () => {
-    await redis?.stop()
+    await Promise.all(redis.map((server) => server.stop()))
   })
 
-  // The same contract as the other examples. The suite's two servers each get a database of
-  // their own: on one, they would share the ticks (and the tick lease).
-  smokeSuite('multi-instance', { env: () => ({ REDIS_URL: `${redis.url}/${++db}` }) })
+  // The same contract as the other examples. The suite's two servers must not share state: on
+  // one Redis they would share the ticks (and the tick lease). Each gets a Redis server of its
+  // own, not only a database: the store's live feed is Redis Pub/Sub, whose channels every
+  // database of a server shares, so two stores with the same prefix on two databases of one
+  // server hear each other's events.
+  smokeSuite('multi-instance', { env: () => ({ REDIS_URL: redis[next++ % redis.length]!.url }) })
 })
