@@ -362,14 +362,15 @@ const rejections: fc.Arbitrary<Rejection> = fc.oneof(
       run: ({ hub }: RejectionContext) =>
         hub.publish('e', 'x', { topic: [...topics, value] as string[] }),
     })),
-  // (null is left out: core reads `history: null` as the default, true.)
-  fc.oneof(anyText, fc.integer(), fc.constant({}), fc.constant([])).map((value) => ({
-    field: 'history',
-    call: 'hub.publish',
-    value,
-    run: ({ hub }: RejectionContext) =>
-      hub.publish('e', 'x', { history: value as unknown as boolean }),
-  })),
+  fc
+    .oneof(anyText, fc.integer(), fc.constant(null), fc.constant({}), fc.constant([]))
+    .map((value) => ({
+      field: 'history',
+      call: 'hub.publish',
+      value,
+      run: ({ hub }: RejectionContext) =>
+        hub.publish('e', 'x', { history: value as unknown as boolean }),
+    })),
   fc
     .tuple(fc.constantFrom('heartbeat', 'retry', 'maxLifetime'), fc.oneof(badNumber, notOption))
     .map(optionCase),

@@ -42,7 +42,7 @@ export function publishInput(
   const data = serializeData(message.data ?? '', limits.serialize)
   checkSize(data, limits.maxEventBytes)
   const key = checkTarget('key', options?.key)
-  const history = options?.history ?? true
+  const history = options?.history === undefined ? true : options.history
   if (typeof history !== 'boolean') {
     throw new TypeError(
       `Invalid publish option "history": expected a boolean, got ${typeof history}`,

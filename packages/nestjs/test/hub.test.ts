@@ -98,7 +98,13 @@ describe.each(platforms)(`SseHub on %s, ${nest}`, (platform) => {
       await waitFor('the replayed events', () => received.length >= 4)
       await hub.publish('news', 'five', { topic: 'news' })
       await waitFor('the live event', () => received.length >= 5)
-      expect(received.slice(0, 5).map((r) => r.data)).toEqual(['one', 'two', 'three', 'four', 'five'])
+      expect(received.slice(0, 5).map((r) => r.data)).toEqual([
+        'one',
+        'two',
+        'three',
+        'four',
+        'five',
+      ])
       expect(new Set(received.map((r) => r.id)).size).toBe(5)
       expect(received[1]!.id).toBe(afterTwo)
       expect(received[4]!.id).toBe(await hub.cursor({ topics: ['news'] }))

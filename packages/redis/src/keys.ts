@@ -14,19 +14,19 @@ export interface LogKeys {
 export class StoreKeys {
   /** The store's epoch (a random name of its history, set once with `SET NX`). */
   readonly epoch: string
-  /** The Pub/Sub channel of the live feed. */
+  /** The Pub/Sub channel of the live feed (with the database number beyond database 0). */
   readonly channel: string
   readonly #prefix: string
   // Logs are few and asked for again and again (every append and read): keep their names.
   readonly #cache = new Map<string, LogKeys>()
 
-  constructor(prefix: string) {
+  constructor(prefix: string, db = 0) {
     if (/[{}]/.test(prefix)) {
       throw new RangeError(`RedisStore: prefix must not contain '{' or '}', got ${prefix}`)
     }
     this.#prefix = prefix
     this.epoch = `${prefix}epoch`
-    this.channel = `${prefix}feed`
+    this.channel = db === 0 ? `${prefix}feed` : `${prefix}feed:${db}`
   }
 
   of(log: string): LogKeys {

@@ -16,7 +16,7 @@ export interface RedisStoreOptions {
   /**
    * Prefix of every key and channel of the store: a log's stream is `${prefix}{<log>}`, its
    * last position `${prefix}{<log>}:m`, the store's epoch `${prefix}epoch`, the live feed's
-   * channel `${prefix}feed`. Stores with different prefixes are separate histories. Must not
+   * channel `${prefix}feed` (`${prefix}feed:<db>` beyond database 0). Stores with different prefixes are separate histories. Must not
    * contain `{` or `}` (the log name is the hash tag).
    * @default 'sse:'
    */

@@ -62,7 +62,6 @@ export class RedisStore implements EventStore {
     if (!(maxAge > 0)) throw new RangeError('RedisStore: maxAge must be > 0')
     if (!(pingInterval > 0)) throw new RangeError('RedisStore: pingInterval must be > 0')
     this.prefix = prefix
-    this.#keys = new StoreKeys(prefix)
     const mode = (options.approximate ?? true) ? '~' : '='
     const ms = (value: number) => (Number.isFinite(value) ? Math.ceil(value) : -1)
     this.#limits = [Number.isFinite(maxLen) ? Math.floor(maxLen) : -1, mode, ms(maxAge)]
@@ -79,6 +78,10 @@ export class RedisStore implements EventStore {
       : typeof redis === 'string'
         ? new Redis(redis, own)
         : new Redis({ ...(redis as RedisOptions), ...own })
+    // Pub/Sub channels are one namespace for every database of a server: stores with the same
+    // prefix on databases 0 and 1 must not hear each other's events. (A Cluster has only 0.)
+    const db = (this.client as { options?: { db?: number } }).options?.db ?? 0
+    this.#keys = new StoreKeys(prefix, db)
     // The store's own connection is dropped when it stops answering (a shared one is the
     // application's to watch).
     const outages = new Outages(this.#onError, () => this.#stop.signal.aborted)

@@ -308,6 +308,21 @@ describeRedis('RedisStore on a real redis-server', () => {
     expect(await a.read('troom', undefined)).toEqual({ events: [], lost: true, head: '0-0' })
   })
 
+  it('keeps stores of the same prefix on two databases of one server apart, live feed included', async () => {
+    const zero = store({ prefix: 'shared:' })
+    const one = store({ prefix: 'shared:', redis: `${redis.url}/1` })
+    const heard: string[] = []
+    zero.subscribe((e) => heard.push(`zero ${e.data}`))
+    one.subscribe((e) => heard.push(`one ${e.data}`))
+    await zero.follow('*')
+    await one.follow('*')
+    await one.append([input('*', 'a')])
+    await zero.append([input('*', 'b')])
+    await waitFor('both events', () => heard.length >= 2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(heard.sort()).toEqual(['one a', 'zero b'])
+  })
+
   it('delivers only what comes after follow, and stops on unfollow and unsubscribe', async () => {
     const s = store()
     await appendAll(s, 3, 'tlive')
