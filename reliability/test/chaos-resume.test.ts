@@ -157,8 +157,8 @@ describe.each(adapters)('chaos resume: $name', (target) => {
           outOfOrder: audits.reduce((n, a) => n + a.outOfOrder, 0),
           foreign: audits.reduce((n, a) => n + a.foreign, 0),
           // Not an error: the order across logs is not part of the store contract.
-          interleavedAcrossLogs: clients.filter(
-            (c) => c.data.some((value, i) => i > 0 && Number(value) < Number(c.data[i - 1])),
+          interleavedAcrossLogs: clients.filter((c) =>
+            c.data.some((value, i) => i > 0 && Number(value) < Number(c.data[i - 1])),
           ).length,
           publishMs: published,
           totalMs: since(start),
