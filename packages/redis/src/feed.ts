@@ -4,7 +4,7 @@ import { fail, type Outages, whenReady } from './connection'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import type { StoreKeys } from './keys'
-import { gapMessage, type Message, parseMessage } from './messages'
+import { gapMessage, type Message, parseMessages } from './messages'
 import { RedisStoreError } from './options'
 import { Subscriber } from './subscriber'
 
@@ -146,17 +146,19 @@ export class LiveFeed {
   }
 
   #onMessage(raw: string): void {
-    let message: Message
+    let messages: Message[]
     try {
-      message = parseMessage(raw)
+      messages = parseMessages(raw)
     } catch (error) {
       this.#settings.onError(fail('an unreadable message on the feed channel', error))
       return
     }
-    const state = this.#logs.get(message.event.log)
+    // One message holds a batch of one log's events, each checked on its own by #process.
+    const log = messages[0]?.event.log
+    const state = log === undefined ? undefined : this.#logs.get(log)
     if (!state) return
-    state.queue.push(message)
-    this.#process(message.event.log, state)
+    for (const message of messages) state.queue.push(message)
+    this.#process(log!, state)
   }
 
   /** After a reconnect: reads the epoch, then has every followed log checked. */

@@ -2,9 +2,13 @@ import type { EventInput, StoredEvent } from '@sse/core'
 import { withFields } from './history'
 
 /**
- * The feed channel's messages: the JSON array `[log, position, p, field, value, ...]`, made by
- * the append script (`cjson`) for an appended event, or by {@link broadcastMessage} with empty
- * positions for a broadcast one.
+ * The feed channel's messages, JSON arrays:
+ * - `[log, p, [position, field, value, ...], ...]`: a batch appended by the append script
+ *   (`cjson`), one entry per event in log order; `p` is the position before the first one, and
+ *   each further entry's is the position of the entry before it;
+ * - `[log, '', '', field, value, ...]`: a broadcast event ({@link broadcastMessage}), which has
+ *   no position. (One appended event in this shape, `[log, position, p, ...]`, is read too: the
+ *   format of stores before batching, during a rolling upgrade.)
  */
 export interface Message {
   /** The event; `position` undefined for a broadcast one. */
@@ -13,14 +17,31 @@ export interface Message {
   p: string
 }
 
-export function parseMessage(raw: string): Message {
-  const parts = JSON.parse(raw) as string[]
-  const [log, id, p] = parts
-  if (typeof log !== 'string' || typeof p !== 'string')
-    throw new TypeError(`not a feed message: ${raw.slice(0, 100)}`)
-  return { event: withFields({ log, data: '', position: id || undefined }, parts, 3), p }
+/** The events of one feed message, in log order, each with the position before it. */
+export function parseMessages(raw: string): Message[] {
+  const parts = JSON.parse(raw) as unknown
+  const bad = () => new TypeError(`not a feed message: ${raw.slice(0, 100)}`)
+  if (!Array.isArray(parts)) throw bad()
+  const [log, p, third] = parts
+  if (typeof log !== 'string' || typeof p !== 'string') throw bad()
+  if (!Array.isArray(third)) {
+    if (typeof third !== 'string') throw bad()
+    const event = withFields({ log, data: '', position: p || undefined }, parts as string[], 3)
+    return [{ event, p: third }]
+  }
+  const out: Message[] = []
+  let before = p
+  for (let i = 2; i < parts.length; i++) {
+    const entry = parts[i] as unknown
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw bad()
+    const position = entry[0]
+    out.push({ event: withFields({ log, data: '', position }, entry, 1), p: before })
+    before = position
+  }
+  return out
 }
 
+/** The feed message of a broadcast event (no position, nothing before it). */
 export function broadcastMessage(input: EventInput): string {
   return JSON.stringify([input.log, '', '', ...fields(input)])
 }

@@ -28,18 +28,25 @@ end
 `
 
 /**
- * Appends one event to its log, trims the log, and publishes it on the feed channel, atomically.
- * Each entry carries `p`, the position before it in its log: stream ids are not dense and Redis
- * does not record what trimming removed, so the first retained entry's `p` tells a read whether
- * anything after a cursor is gone, and the feed tells from a message's `p` whether it missed
- * one. The id is Redis' time in microseconds (`<ms>-<µs within the ms × 1000>`), so that on one
- * Redis the events of different logs are in publishing order too (a resume over several logs
- * replays them in that order), or the log's last position plus one when that is later (Redis'
- * clock went back, or a stream expired while its meta key still holds its last position).
+ * Appends a batch of events to one log, in order, trims the log, and publishes the batch on the
+ * feed channel in one message, atomically. Each entry carries `p`, the position before it in its
+ * log: stream ids are not dense and Redis does not record what trimming removed, so the first
+ * retained entry's `p` tells a read whether anything after a cursor is gone, and the feed tells
+ * from each entry's `p` whether it missed one. The first id is Redis' time in microseconds
+ * (`<ms>-<µs within the ms × 1000>`), so that on one Redis the events of different logs are in
+ * publishing order too (a resume over several logs replays them in that order), or the log's
+ * last position plus one when that is later (Redis' clock went back, or a stream expired while
+ * its meta key still holds its last position); each further entry of the batch is the one
+ * before it plus one (n ids span n ns of Redis' clock, while a script of n XADDs takes far
+ * longer, so the next script's first id is still later). Trimming runs once per batch, after
+ * the XADDs: the same result as trimming on each XADD (it keeps the newest entries), for less
+ * work.
  *
  * KEYS: stream, meta. ARGV: maxLen (-1: none), trim mode (`~` or `=`), maxAge in ms (-1: none),
- * forgetAfter in ms (-1: never), channel, log, then the entry's fields and values.
- * Publishes the JSON array `[log, id, p, field, value, ...]`; returns the id.
+ * forgetAfter in ms (-1: never), channel, log, then per event the number of its fields and
+ * values, and those (each XADD unpacks only one event's few arguments, far below Lua's stack
+ * limit, whatever the batch's size). Publishes `[log, p, [id, field, value, ...], ...]` (see
+ * messages.ts); returns the ids in order.
  */
 const APPEND = `${HELPERS}
 local s, m = KEYS[1], KEYS[2]
@@ -51,19 +58,23 @@ local ms, seq = now, (t[2] % 1000) * 1000
 local dash = string.find(p, '-', 1, true)
 local pms, pseq = tonumber(string.sub(p, 1, dash - 1)), tonumber(string.sub(p, dash + 1))
 if ms < pms or (ms == pms and seq <= pseq) then ms, seq = pms, pseq + 1 end
-local id = string.format('%d-%d', ms, seq)
-if maxLen >= 0 then
-  id = redis.call('XADD', s, 'MAXLEN', mode, maxLen, id, 'p', p, unpack(ARGV, 7))
-else
-  id = redis.call('XADD', s, id, 'p', p, unpack(ARGV, 7))
+local message, ids = {ARGV[6], p}, {}
+local i = 7
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local id = redis.call('XADD', s, string.format('%d-%d', ms, seq), 'p', p, unpack(ARGV, i + 1, i + n))
+  local entry = {id}
+  for j = i + 1, i + n do entry[#entry + 1] = ARGV[j] end
+  message[#message + 1] = entry
+  ids[#ids + 1] = id
+  p, seq, i = id, seq + 1, i + n + 1
 end
+if maxLen >= 0 then redis.call('XTRIM', s, 'MAXLEN', mode, maxLen) end
 trimAge(s, mode, maxAge, now)
 if maxAge >= 0 then redis.call('PEXPIRE', s, maxAge) end
-if forget >= 0 then redis.call('SET', m, id, 'PX', forget) else redis.call('SET', m, id) end
-local message = {ARGV[6], id, p}
-for i = 7, #ARGV do message[#message + 1] = ARGV[i] end
+if forget >= 0 then redis.call('SET', m, p, 'PX', forget) else redis.call('SET', m, p) end
 redis.call('PUBLISH', ARGV[5], cjson.encode(message))
-return id
+return ids
 `
 
 /**

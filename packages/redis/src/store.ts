@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { EventInput, EventStore, LogReplay, StoredEvent } from '@sse/core'
 import { Redis, type RedisOptions } from 'ioredis'
+import { AppendBatcher } from './batch'
 import { fail, isClient, keepAlive, Outages, whenReady } from './connection'
 import { LiveFeed } from './feed'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import { StoreKeys } from './keys'
-import { broadcastMessage, fields } from './messages'
+import { broadcastMessage } from './messages'
 import { RedisStoreError, type RedisStoreOptions } from './options'
 import { appendScript } from './scripts'
 
@@ -17,8 +18,9 @@ const DAY = 24 * 60 * 60 * 1000
  * machines behind a load balancer. Each log (a topic, a key, or the hub-wide log) is one Redis
  * stream, `${prefix}{<log>}`, with its own retention (`maxLen`, `maxAge`): a busy topic never
  * trims a quiet one, and on Redis Cluster the logs spread over the shards. A Lua script appends
- * an event, trims its log and publishes it on the store's channel in one round trip; concurrent
- * appends are pipelined on one connection. One Pub/Sub connection per store feeds every local
+ * a batch of a log's events, trims the log and publishes them on the store's channel in one
+ * round trip; appends of one event-loop turn are batched per log, the logs' scripts pipelined
+ * on one connection. One Pub/Sub connection per store feeds every local
  * subscriber, fetching from the streams whatever it missed. Call {@link RedisStore.close} on
  * shutdown.
  *
@@ -48,6 +50,7 @@ export class RedisStore implements EventStore {
   readonly #onError: (error: unknown) => void
   readonly #stop = new AbortController()
   readonly #feed: LiveFeed
+  readonly #batcher: AppendBatcher
   #epoch: string | undefined
 
   constructor(options: RedisStoreOptions = {}) {
@@ -105,6 +108,7 @@ export class RedisStore implements EventStore {
       },
       stop: this.#stop.signal,
     })
+    this.#batcher = new AppendBatcher((log, batch) => this.#appendBatch(log, batch))
   }
 
   /** The key of a log's stream (`${prefix}{<log>}`), for inspection. */
@@ -136,14 +140,16 @@ export class RedisStore implements EventStore {
   }
 
   /**
-   * Appends each event to its log, one script per event (concurrent ones pipelined): the
-   * result is in the order of `inputs`. Rejects with a {@link RedisStoreError} when Redis is
-   * unreachable for `offlineTimeout`, or a script failed (the event may then have been stored).
+   * Appends each event to its log: the result is in the order of `inputs`. Appends made in the
+   * same turn of the event loop go to Redis together, one script per log (pipelined), each
+   * appending its log's events in order (see `AppendBatcher`). Rejects with a
+   * {@link RedisStoreError} when Redis is unreachable for `offlineTimeout`, or a script failed
+   * (its events may then have been stored; other logs' and batches' events are not affected).
    */
   async append(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
     const wait = this.#usable()
     if (wait) await wait
-    return Promise.all(inputs.map((input) => this.#append(input)))
+    return Promise.all(inputs.map((input) => this.#batcher.add(input)))
   }
 
   /** Publishes events on the feed channel only: every process's subscribers, no history. */
@@ -221,6 +227,8 @@ export class RedisStore implements EventStore {
   /** Stops the live feed and closes the store's connections (not a shared client). */
   async close(): Promise<void> {
     if (this.#stop.signal.aborted) return
+    // Appends queued before close go out before QUIT, which lets their replies arrive.
+    this.#batcher.flush()
     this.#stop.abort()
     this.#feed.close()
     if (!this.#owned) return
@@ -230,12 +238,20 @@ export class RedisStore implements EventStore {
     clearTimeout(timer)
   }
 
-  async #append(input: EventInput): Promise<StoredEvent> {
-    const keys = this.#keys.of(input.log)
-    const args = [...this.#limits, this.#keys.channel, input.log, ...fields(input)]
+  /** Runs the append script on one log's batch: each event as its field count, then fields. */
+  async #appendBatch(log: string, batch: readonly string[][]): Promise<string[]> {
+    const keys = this.#keys.of(log)
+    const args = [...this.#limits, this.#keys.channel, log]
+    for (const entry of batch) {
+      args.push(entry.length)
+      for (const field of entry) args.push(field)
+    }
     try {
-      const id = await appendScript.run(this.client, [keys.stream, keys.meta], args)
-      return { ...input, position: id as string }
+      const ids = await appendScript.run(this.client, [keys.stream, keys.meta], args)
+      if (!Array.isArray(ids) || ids.length !== batch.length) {
+        throw new Error(`unexpected reply ${String(ids).slice(0, 100)}`)
+      }
+      return ids as string[]
     } catch (error) {
       throw fail('appending failed, the event may not have been stored', error)
     }

@@ -342,6 +342,83 @@ describeRedis('RedisStore on a real redis-server', () => {
     expect(seen).toEqual(['later', 'again'])
   })
 
+  it('batches concurrent appends per log: per-log order, positions as the feed delivers them', async () => {
+    const s = store({ maxLen: Number.POSITIVE_INFINITY })
+    const logs = ['tone', ...Array.from({ length: 20 }, (_, i) => `tmany${i}`)]
+    const seen = new Map<string, string[]>(logs.map((log) => [log, []]))
+    s.subscribe((e) => seen.get(e.log)!.push(`${e.data} ${e.position}`))
+    await Promise.all(logs.map((log) => s.follow(log)))
+    // 1,500 to one log (over a batch's 1,000), 1,500 spread over 20, and one call with several.
+    const calls = Array.from({ length: 3000 }, (_, i) =>
+      s.append([input(i < 1500 ? 'tone' : logs[1 + (i % 20)]!, `${i}`)]),
+    )
+    calls.push(s.append([input('tone', 'x1'), input('tmany0', 'x2'), input('tone', 'x3')]))
+    const stored = (await Promise.all(calls)).flat()
+    expect(stored[3001]).toMatchObject({ log: 'tmany0', data: 'x2' })
+    for (const log of logs) {
+      const ofLog = stored.filter((e) => e.log === log)
+      // In the order of the calls, positions increasing, and what the feed and a read give.
+      for (let i = 1; i < ofLog.length; i++) {
+        expect(s.compare(ofLog[i - 1]!.position!, ofLog[i]!.position!)).toBeLessThan(0)
+      }
+      await waitFor(`the feed of ${log}`, () => seen.get(log)!.length >= ofLog.length)
+      expect(seen.get(log)).toEqual(ofLog.map((e) => `${e.data} ${e.position}`))
+      expect(await s.read(log, '0-0')).toEqual({
+        events: ofLog,
+        lost: false,
+        head: ofLog.at(-1)!.position,
+      })
+    }
+  })
+
+  it('splits a batch over 1,000 events or 1 MiB, and appends events of maxEventBytes', async () => {
+    const s = store({ maxLen: Number.POSITIVE_INFINITY })
+    await s.ready()
+    const feed = s.client.duplicate({ enableOfflineQueue: true })
+    const sizes: number[] = []
+    feed.on('message', (_channel: string, raw: string) => sizes.push(JSON.parse(raw).length - 2))
+    await feed.subscribe(`${s.prefix}feed`)
+    try {
+      const many = Array.from({ length: 2500 }, (_, i) =>
+        s.append([input('tsplit', `${i}`, { event: 'e', topic: 'split', key: 'k' })]),
+      )
+      const stored = (await Promise.all(many)).flat()
+      await waitFor('three messages', () => sizes.length === 3)
+      expect(sizes).toEqual([1000, 1000, 500])
+      expect(data((await s.read('tsplit', '0-0')).events)).toEqual(data(stored))
+      sizes.length = 0
+      const big = 'x'.repeat(256 * 1024)
+      const large = await Promise.all(
+        Array.from({ length: 9 }, (_, i) => s.append([input('tbig', `${i}${big}`)])),
+      )
+      await waitFor('three messages', () => sizes.length === 3)
+      expect(sizes).toEqual([3, 3, 3])
+      expect((await s.read('tbig', '0-0')).events).toEqual(large.flat())
+    } finally {
+      feed.disconnect()
+    }
+  })
+
+  it('rejects only the callers of a batch that failed, with a RedisStoreError', async () => {
+    const s = store()
+    await s.ready()
+    // A stream key holding a string: the script's XADD fails (WRONGTYPE) for that log only.
+    await s.client.set(s.streamKey('tbroken'), 'not a stream')
+    const broken = Array.from({ length: 3 }, (_, i) => s.append([input('tbroken', `${i}`)]))
+    const fine = Array.from({ length: 3 }, (_, i) => s.append([input('tfine', `${i}`)]))
+    const settled = await Promise.allSettled([...broken, ...fine])
+    for (const result of settled.slice(0, 3)) {
+      expect(result.status).toBe('rejected')
+      const { reason } = result as PromiseRejectedResult
+      expect(reason).toMatchObject({ name: 'RedisStoreError' })
+      expect(String(reason)).toMatch(/appending failed.*WRONGTYPE/)
+    }
+    expect(settled.slice(3).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled'])
+    expect(data((await s.read('tfine', '0-0')).events)).toEqual(['0', '1', '2'])
+    await s.client.del(s.streamKey('tbroken'))
+    expect(await s.append([input('tbroken', 'again')])).toMatchObject([{ data: 'again' }])
+  })
+
   it('orders ids numerically, not as text', () => {
     const s = store({ redis: { lazyConnect: true } })
     expect(s.compare('9-0', '10-0')).toBeLessThan(0)
