@@ -7,6 +7,8 @@ import { join } from 'node:path'
 /** A redis-server child process on 127.0.0.1, in its own temporary directory. */
 export interface RedisServer {
   readonly port: number
+  /** Its working directory (data files, a cluster node's nodes.conf). */
+  readonly dir: string
   /** `redis://127.0.0.1:<port>` */
   readonly url: string
   /** Starts it again on the same port and directory (after {@link RedisServer.kill}). */
@@ -68,7 +70,9 @@ function exited(child: ChildProcess): Promise<void> {
  * with it, every write is fsynced to an append-only file first (`appendfsync always`), so a
  * crash loses nothing Redis acknowledged.
  */
-export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(
+  options: { persistent?: boolean; args?: readonly string[] } = {},
+): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sse-redis-'))
   const persistence = options.persistent
     ? ['--appendonly', 'yes', '--appendfsync', 'always']
@@ -84,6 +88,7 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''].concat(
         persistence,
         ['--daemonize', 'no', '--loglevel', 'warning'],
+        options.args ?? [],
       ),
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
@@ -115,6 +120,7 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
 
   const server: RedisServer = {
     port,
+    dir,
     url: `redis://127.0.0.1:${port}`,
     async start() {
       if (!(await launch())) throw new Error(`redis-server did not restart:\n${log}`)

@@ -258,7 +258,11 @@ export const resumeCases: ConformanceCase[] = [
         const rest = await resumed.waitForEvents(ids.length - k - 1)
         await sleep(20)
         expect(header(resumed, 'sse-replay')).toBe('complete')
-        expect(resumed.events().map((e) => e.data)).toEqual(events.slice(k + 1).map((e) => e.data))
+        // Each topic in publish order; the order across topics is the store's (shards differ).
+        const byTarget = (data: string[]) => [0, 1, 2].map((r) => data.filter((d) => +d % 3 === r))
+        expect(byTarget(resumed.events().map((e) => e.data))).toEqual(
+          byTarget(events.slice(k + 1).map((e) => e.data)),
+        )
         expect(rest.at(-1)!.id).toBe(ids.at(-1))
       }
     },
