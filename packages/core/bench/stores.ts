@@ -7,9 +7,9 @@
  *   pnpm --filter @sse/core build && node --expose-gc --import tsx packages/core/bench/stores.ts
  */
 import { performance } from 'node:perf_hooks'
+import { RecordingClient } from '@sse/test-utils'
 import { createHub, MemoryStore } from '../src/index'
 import { openStream } from '../src/open'
-import { RecordingClient } from '../test/sink'
 
 const RESUMES = 2_000
 

@@ -1,10 +1,10 @@
+import { RecordingClient } from '@sse/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { createHub, type Hub } from '../src/hub'
 import { eventMatches } from '../src/members'
 import { MemoryStore } from '../src/memory-store'
 import { openStream } from '../src/open'
 import type { EventStore, StoredEvent } from '../src/store'
-import { RecordingClient } from './sink'
 
 type Events = { tick: { n: number }; note: string }
 

@@ -1,8 +1,8 @@
+import { RecordingClient } from '@sse/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { headerPairs } from '../src/headers'
 import { openStream } from '../src/open'
 import { type SseStream, ticker } from '../src/stream'
-import { RecordingClient } from './sink'
 
 type Events = { tick: { n: number }; 'stream-error': string }
 

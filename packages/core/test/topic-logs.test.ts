@@ -1,9 +1,9 @@
+import { RecordingClient } from '@sse/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createHub } from '../src/hub'
 import { MemoryStore } from '../src/memory-store'
 import { openStream } from '../src/open'
-import { RecordingClient } from './sink'
 
 type Hub = ReturnType<typeof createHub>
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0))

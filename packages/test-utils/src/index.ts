@@ -30,6 +30,14 @@ export {
 export { openHttp1Stream } from './http1-client'
 export { http2Fetch, openHttp2Stream } from './http2-client'
 export { type ListenOptions, listen } from './listen'
+export { RecordingClient } from './recording-client'
+export {
+  asyncStore,
+  forgetfulStore,
+  type ResumeTotals,
+  resumeSteps,
+  runResumeSteps,
+} from './resume-property'
 export { SlowStore, type SlowStoreOptions } from './slow-store'
 export { framingProblems, type ReceivedComment, type ReceivedEvent, SseReader } from './sse-reader'
 export {

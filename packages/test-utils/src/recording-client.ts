@@ -1,5 +1,6 @@
-import type { Bytes } from '../src/bytes'
-import type { Connection, ConnectionEvents, Sink } from '../src/connection'
+import type { Connection, ConnectionEvents, Sink } from '@sse/core/adapter'
+
+type Bytes = Uint8Array
 
 /**
  * An in-process client for unit tests of stream and hub logic: it records every chunk and
