@@ -5,8 +5,16 @@ import {
   MemoryStore,
   type SseStream,
 } from '@sse/core'
+import { RedisStore } from '@sse/redis'
 import { SlowStore, sleep, waitFor } from '@sse/test-utils'
-import { describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { REDIS_REQUIRED } from '../../packages/redis/test/describe-redis'
+import { type RedisCluster, startRedisCluster } from '../../packages/redis/test/redis-cluster'
+import {
+  type RedisServer,
+  redisAvailable,
+  startRedis,
+} from '../../packages/redis/test/redis-server'
 import { ChaosClient } from './support/clients'
 import { figure, since, timeFile } from './support/figures'
 import { adapters } from './support/targets'
@@ -61,13 +69,60 @@ function audit(data: readonly string[]) {
 const ofLog = (data: readonly string[], log: number) =>
   data.filter((value) => Number(value) % TARGETS.length === log)
 
+let redis: RedisServer | undefined
+let cluster: RedisCluster | undefined
+type Cluster = ReturnType<RedisCluster['client']>
+const opened: { store: RedisStore; client?: Cluster }[] = []
+let prefixes = 0
+
+function redisStore(connect: () => string | Cluster): RedisStore {
+  const connection = connect()
+  const store = new RedisStore({
+    redis: connection,
+    prefix: `chaos:${process.pid}:${++prefixes}:`,
+    maxLen: 2 * EVENTS,
+  })
+  opened.push({ store, client: typeof connection === 'string' ? undefined : connection })
+  return store
+}
+
+if (!redisAvailable && REDIS_REQUIRED) {
+  throw new Error(
+    'chaos resume needs redis-server (SSE_REQUIRE_REDIS=1): apt-get install redis-server',
+  )
+}
+if (!redisAvailable) console.warn('[chaos resume] redis-server missing: the Redis runs are SKIPPED')
+
+beforeAll(async () => {
+  if (redisAvailable) [redis, cluster] = await Promise.all([startRedis(), startRedisCluster(3)])
+}, 60_000)
+afterEach(async () => {
+  for (const { store, client } of opened.splice(0)) {
+    await store.close()
+    client?.disconnect()
+  }
+})
+afterAll(async () => {
+  await Promise.all([redis?.stop(), cluster?.stop()])
+})
+
 /**
- * The stores every adapter is cut on: the embedded one, and one that answers every replay 30 ms
- * late (as a remote store does), so events are published while replays are still being read.
+ * The stores every adapter is cut on: the embedded one, one that answers every replay 30 ms
+ * late (as a remote store does, so events are published while replays are still being read),
+ * one Redis, and a 3-master Redis Cluster (the topics' logs on different shards).
  */
 const stores: { name: string; create: () => EventStore }[] = [
   { name: 'memory store', create: () => new MemoryStore({ maxEvents: 2 * EVENTS }) },
   { name: 'slow store', create: () => new SlowStore({ maxEvents: 2 * EVENTS, delay: 30 }) },
+  ...(redisAvailable
+    ? [
+        { name: 'Redis', create: () => redisStore(() => redis!.url) },
+        {
+          name: 'Redis Cluster',
+          create: () => redisStore(() => cluster!.client({ enableOfflineQueue: false })),
+        },
+      ]
+    : []),
 ]
 
 describe.each(adapters)('chaos resume: $name', (target) => {
