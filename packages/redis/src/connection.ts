@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 import { type RedisClient, RedisStoreError, type RedisStoreOptions } from './options'
 
 /**
@@ -15,6 +15,17 @@ export function isClient(redis: RedisStoreOptions['redis']): redis is RedisClien
     typeof candidate.evalsha === 'function' &&
     typeof candidate.status === 'string'
   )
+}
+
+/**
+ * The store's own connection. No offline queue and no retries per command: while Redis is down
+ * an append fails (after offlineTimeout) instead of waiting in memory, and an append cut off by
+ * a disconnect rejects instead of being sent again after the reconnect, which could store it
+ * twice.
+ */
+export function openClient(redis: string | RedisOptions): Redis {
+  const own = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } satisfies RedisOptions
+  return typeof redis === 'string' ? new Redis(redis, own) : new Redis({ ...redis, ...own })
 }
 
 /** A new connection like `client` (a Cluster's `duplicate` takes its startup nodes first). */

@@ -77,3 +77,36 @@ export class RedisStoreError extends Error {
   /** Always `'RedisStoreError'`. */
   override readonly name = 'RedisStoreError'
 }
+
+const DAY = 24 * 60 * 60 * 1000
+
+/** The options a store runs with: defaults applied, checked, and in the scripts' argument form. */
+export interface StoreSettings {
+  /** The append script's arguments before the channel: maxLen, trim mode, maxAge, forgetAfter. */
+  limits: (string | number)[]
+  /** The age trim of reads: maxAge in ms (-1: none), trim mode. */
+  trim: [number, string]
+  pingInterval: number
+  offlineTimeout: number
+  onError: (error: unknown) => void
+}
+
+/** @throws RangeError naming the option when a value is out of its range. */
+export function resolveSettings(options: RedisStoreOptions): StoreSettings {
+  const maxLen = options.maxLen ?? 1000
+  const maxAge = options.maxAge ?? DAY
+  const forgetAfter = Math.max(options.forgetAfter ?? 7 * DAY, maxAge)
+  const pingInterval = options.pingInterval ?? 5000
+  if (!(maxLen >= 0)) throw new RangeError('RedisStore: maxLen must be >= 0')
+  if (!(maxAge > 0)) throw new RangeError('RedisStore: maxAge must be > 0')
+  if (!(pingInterval > 0)) throw new RangeError('RedisStore: pingInterval must be > 0')
+  const mode = (options.approximate ?? true) ? '~' : '='
+  const ms = (value: number) => (Number.isFinite(value) ? Math.ceil(value) : -1)
+  return {
+    limits: [Number.isFinite(maxLen) ? Math.floor(maxLen) : -1, mode, ms(maxAge), ms(forgetAfter)],
+    trim: [ms(maxAge), mode],
+    pingInterval,
+    offlineTimeout: options.offlineTimeout ?? 2000,
+    onError: options.onError ?? ((error) => console.error('[@sse/redis]', error)),
+  }
+}

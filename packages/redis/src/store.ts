@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import type { EventInput, EventStore, LogReplay, StoredEvent } from '@sse/core'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import { AppendBatcher } from './batch'
-import { fail, isClient, keepAlive, Outages, whenReady } from './connection'
+import { fail, isClient, keepAlive, Outages, openClient, whenReady } from './connection'
 import { LiveFeed } from './feed'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import { StoreKeys } from './keys'
 import { broadcastMessage } from './messages'
-import { RedisStoreError, type RedisStoreOptions } from './options'
+import { RedisStoreError, type RedisStoreOptions, resolveSettings } from './options'
 import { appendScript } from './scripts'
-
-const DAY = 24 * 60 * 60 * 1000
 
 /**
  * The `@sse/core` {@link @sse/core#EventStore} contract on Redis, for several processes or
@@ -55,32 +53,16 @@ export class RedisStore implements EventStore {
 
   constructor(options: RedisStoreOptions = {}) {
     const { redis = 'redis://127.0.0.1:6379', prefix = 'sse:' } = options
-    const maxLen = options.maxLen ?? 1000
-    const maxAge = options.maxAge ?? DAY
-    const forgetAfter = Math.max(options.forgetAfter ?? 7 * DAY, maxAge)
-    const pingInterval = options.pingInterval ?? 5000
-    this.#offlineTimeout = options.offlineTimeout ?? 2000
-    this.#onError = options.onError ?? ((error) => console.error('[@sse/redis]', error))
-    if (!(maxLen >= 0)) throw new RangeError('RedisStore: maxLen must be >= 0')
-    if (!(maxAge > 0)) throw new RangeError('RedisStore: maxAge must be > 0')
-    if (!(pingInterval > 0)) throw new RangeError('RedisStore: pingInterval must be > 0')
+    const settings = resolveSettings(options)
+    const { pingInterval } = settings
+    this.#offlineTimeout = settings.offlineTimeout
+    this.#onError = settings.onError
     this.prefix = prefix
-    const mode = (options.approximate ?? true) ? '~' : '='
-    const ms = (value: number) => (Number.isFinite(value) ? Math.ceil(value) : -1)
-    this.#limits = [Number.isFinite(maxLen) ? Math.floor(maxLen) : -1, mode, ms(maxAge)]
-    this.#limits.push(ms(forgetAfter))
-    this.#trim = [ms(maxAge), mode]
+    this.#limits = settings.limits
+    this.#trim = settings.trim
     const shared = isClient(redis)
     this.#owned = !shared
-    // No offline queue and no retries per command: while Redis is down an append fails (after
-    // offlineTimeout) instead of waiting in memory, and an append cut off by a disconnect
-    // rejects instead of being sent again after the reconnect, which could store it twice.
-    const own = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } satisfies RedisOptions
-    this.client = shared
-      ? (redis as Redis)
-      : typeof redis === 'string'
-        ? new Redis(redis, own)
-        : new Redis({ ...(redis as RedisOptions), ...own })
+    this.client = shared ? (redis as Redis) : openClient(redis as string | RedisOptions)
     // Pub/Sub channels are one namespace for every database of a server: stores with the same
     // prefix on databases 0 and 1 must not hear each other's events. (A Cluster has only 0.)
     const db = (this.client as { options?: { db?: number } }).options?.db ?? 0
