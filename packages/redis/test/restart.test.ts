@@ -1,11 +1,24 @@
 import { createServer } from 'node:http'
-import { createHub, type SseStream } from '@sse/core'
+import { createHub, type Hub, type SseStream } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 import { listen, openStream, sleep, waitFor } from '@sse/test-utils'
 import { afterEach, expect, it } from 'vitest'
 import { RedisStore, RedisStoreError } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type RedisServer, startRedis } from './redis-server'
+
+/** Publishes `data` as soon as the store takes writes again (it fails fast until reconnected). */
+async function publishOnceBack(hub: Hub, data: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (
+    !(await hub.publish({ data }).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error('publishing did not recover after the restart')
+  }
+}
 
 describeRedis('Redis restarted while publishers and subscribers run', () => {
   const cleanups: (() => Promise<void>)[] = []
@@ -131,15 +144,7 @@ describeRedis('Redis restarted while publishers and subscribers run', () => {
     expect(client.events().map((e) => e.data)).toEqual(['before'])
     expect(reports.map(String)).toContainEqual(expect.stringMatching(/Redis lost its data/))
     // Publishing fails fast until the store has reconnected; the first success is 'after'.
-    const deadline = Date.now() + 10_000
-    while (
-      !(await hub.publish({ data: 'after' }).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > deadline) throw new Error('publishing did not recover after the restart')
-    }
+    await publishOnceBack(hub, 'after')
     const resumed = await openStream(server, { headers: { 'last-event-id': old } })
     expect(resumed.headers['sse-replay']).toBe('lost')
     const replayed = await resumed.waitForEvents(2)
@@ -178,15 +183,7 @@ describeRedis('Redis restarted while publishers and subscribers run', () => {
     ])
     expect(reports.map(String)).toContainEqual(expect.stringMatching(/log \* went back/))
     expect(reports.map(String)).not.toContainEqual(expect.stringMatching(/lost its data/))
-    const deadline = Date.now() + 10_000
-    while (
-      !(await hub.publish({ data: 'after' }).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > deadline) throw new Error('publishing did not recover after the restart')
-    }
+    await publishOnceBack(hub, 'after')
     // The client's cursor is past the log's head now: lost, and the retained events replayed.
     const resumed = await openStream(server, { headers: { 'last-event-id': last } })
     expect(resumed.headers['sse-replay']).toBe('lost')
