@@ -28,7 +28,31 @@ describe('Hub', () => {
     const last = (c: RecordingClient) => c.chunks.at(-1)
     expect(last(a.client)).toBeInstanceOf(Uint8Array)
     expect(last(a.client)).toBe(last(b.client))
-    expect(a.client.text).toMatch(/event: tick\nid: \S+\ndata: \{"n":1\}\n\n$/)
+    expect(a.client.text).toMatch(/id: \S+\nevent: tick\ndata: \{"n":1\}\n\n$/)
+  })
+
+  it('sends streams with keys (a layout each) their own cursor before the shared body', async () => {
+    const hub = createHub<Events>()
+    const alice = await connect(hub, { topics: ['news'], key: 'alice' })
+    const bob = await connect(hub, { topics: ['news'], key: 'bob' })
+    await hub.publish('note', 'line 1\nline 2', { topic: 'news' })
+    await hub.publish('note', 'for alice', { key: 'alice' })
+    await hub.publish('note', 'again', { topic: 'news' })
+    const frames = (c: RecordingClient) => c.text.split('\n\n').slice(2, -1)
+    const body = (frame: string) => frame.replace(/^id: \S+\n/, '')
+    expect(frames(alice.client).map(body)).toEqual([
+      'event: note\ndata: line 1\ndata: line 2',
+      'event: note\ndata: for alice',
+      'event: note\ndata: again',
+    ])
+    expect(frames(bob.client).map(body)).toEqual([
+      'event: note\ndata: line 1\ndata: line 2',
+      'event: note\ndata: again',
+    ])
+    // Each id is the stream's own cursor: alice's counts her key's event, bob's does not.
+    expect(alice.client.ids.at(-1)).toBe(await hub.cursor({ topics: ['news'], key: 'alice' }))
+    expect(bob.client.ids.at(-1)).toBe(await hub.cursor({ topics: ['news'], key: 'bob' }))
+    expect(alice.client.ids.at(-1)).not.toBe(bob.client.ids.at(-1))
   })
 
   it('targets topics, keys and everyone', async () => {
