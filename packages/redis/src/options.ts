@@ -35,6 +35,16 @@ export interface RedisStoreOptions {
    */
   maxAge?: number
   /**
+   * The most bytes kept per log: after each append, the oldest events of the log are dropped
+   * while its retained events hold more than this, counted as the UTF-8 bytes (Lua's string
+   * length) of each event's data, event name, topic and key (the values of its stream fields
+   * `d`, `e`, `t`, `k`; not the field names, the ids, nor the store's own fields `p` and `b`).
+   * The newest event is always kept, even when it alone is larger. Trimmed exactly, whatever
+   * `approximate` says. `Infinity` sets no byte limit.
+   * @default 1048576 (1 MiB)
+   */
+  maxBytes?: number
+  /**
    * How long the store remembers the last position of a log after its last append, in
    * milliseconds: a cursor older than that position is reported lost even once the log's
    * stream has expired. After this, the log starts over from `0-0`, and a client whose cursor
@@ -46,7 +56,7 @@ export interface RedisStoreOptions {
   /**
    * Trim approximately (`~`): Redis then drops only whole internal nodes (100 entries each by
    * default), so a little more than `maxLen` / `maxAge` is kept, much more cheaply than with
-   * exact trimming.
+   * exact trimming. `maxBytes` is always trimmed exactly.
    * @default true
    */
   approximate?: boolean
@@ -82,7 +92,10 @@ const DAY = 24 * 60 * 60 * 1000
 
 /** The options a store runs with: defaults applied, checked, and in the scripts' argument form. */
 export interface StoreSettings {
-  /** The append script's arguments before the channel: maxLen, trim mode, maxAge, forgetAfter. */
+  /**
+   * The append script's arguments before the channel: maxLen, trim mode, maxAge, forgetAfter,
+   * maxBytes (-1 for no limit).
+   */
   limits: (string | number)[]
   /** The age trim of reads: maxAge in ms (-1: none), trim mode. */
   trim: [number, string]
@@ -96,14 +109,17 @@ export function resolveSettings(options: RedisStoreOptions): StoreSettings {
   const maxLen = options.maxLen ?? 1000
   const maxAge = options.maxAge ?? DAY
   const forgetAfter = Math.max(options.forgetAfter ?? 7 * DAY, maxAge)
+  const maxBytes = options.maxBytes ?? 1024 * 1024
   const pingInterval = options.pingInterval ?? 5000
   if (!(maxLen >= 0)) throw new RangeError('RedisStore: maxLen must be >= 0')
+  if (!(maxBytes >= 0)) throw new RangeError('RedisStore: maxBytes must be >= 0')
   if (!(maxAge > 0)) throw new RangeError('RedisStore: maxAge must be > 0')
   if (!(pingInterval > 0)) throw new RangeError('RedisStore: pingInterval must be > 0')
   const mode = (options.approximate ?? true) ? '~' : '='
   const ms = (value: number) => (Number.isFinite(value) ? Math.ceil(value) : -1)
+  const count = (value: number) => (Number.isFinite(value) ? Math.floor(value) : -1)
   return {
-    limits: [Number.isFinite(maxLen) ? Math.floor(maxLen) : -1, mode, ms(maxAge), ms(forgetAfter)],
+    limits: [count(maxLen), mode, ms(maxAge), ms(forgetAfter), count(maxBytes)],
     trim: [ms(maxAge), mode],
     pingInterval,
     offlineTimeout: options.offlineTimeout ?? 2000,

@@ -14,8 +14,9 @@ import { appendScript } from './scripts'
 /**
  * The `@sse/core` {@link @sse/core#EventStore} contract on Redis, for several processes or
  * machines behind a load balancer. Each log (a topic, a key, or the hub-wide log) is one Redis
- * stream, `${prefix}{<log>}`, with its own retention (`maxLen`, `maxAge`): a busy topic never
- * trims a quiet one, and on Redis Cluster the logs spread over the shards. A Lua script appends
+ * stream, `${prefix}{<log>}`, with its own retention (`maxLen`, `maxBytes`, `maxAge`): a busy
+ * topic never trims a quiet one, and on Redis Cluster the logs spread over the shards. A Lua
+ * script appends
  * a batch of a log's events, trims the log and publishes them on the store's channel in one
  * round trip; appends of one event-loop turn are batched per log, the logs' scripts pipelined
  * on one connection. One Pub/Sub connection per store feeds every local
@@ -41,7 +42,7 @@ export class RedisStore implements EventStore {
   readonly client: Redis
   readonly #keys: StoreKeys
   readonly #owned: boolean
-  /** The append script's arguments before the channel: maxLen, trim mode, maxAge, forgetAfter. */
+  /** The append script's arguments before the channel (see StoreSettings). */
   readonly #limits: (string | number)[]
   readonly #trim: AgeTrim
   readonly #offlineTimeout: number

@@ -14,8 +14,9 @@ describeRedis('conformance on Redis', () => {
 
   /**
    * Every hub of the suite on Redis, taking the retention a case asks of a MemoryStore (maxEvents
-   * per log as maxLen; maxBytes has no Redis counterpart); each on its own prefix, so a new store
-   * is a new history with its own epoch, as a restarted MemoryStore is.
+   * per log as maxLen; maxBytes as is, though Redis counts UTF-8 bytes of topic and key too, and
+   * keeps a log's newest event whatever its size); each on its own prefix, so a new store is a
+   * new history with its own epoch, as a restarted MemoryStore is.
    */
   const redisStore = (options: MemoryStoreOptions) => {
     const store = new RedisStore({
@@ -23,6 +24,7 @@ describeRedis('conformance on Redis', () => {
       prefix: `conformance:${process.pid}:${++count}:`,
       maxLen: options.maxEvents ?? 1000,
       maxAge: options.maxAge,
+      maxBytes: options.maxBytes,
       approximate: false,
     })
     stores.push(store)

@@ -372,7 +372,8 @@ describeRedis('RedisStore on a real redis-server', () => {
   })
 
   it('splits a batch over 1,000 events or 1 MiB, and appends events of maxEventBytes', async () => {
-    const s = store({ maxLen: Number.POSITIVE_INFINITY })
+    // 9 events of 256 KiB: over the default maxBytes of a log.
+    const s = store({ maxLen: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY })
     await s.ready()
     const feed = s.client.duplicate({ enableOfflineQueue: true })
     const sizes: number[] = []
@@ -462,6 +463,7 @@ describeRedis('RedisStore on a real redis-server', () => {
   it('validates its options', () => {
     const lazy = { lazyConnect: true }
     expect(() => new RedisStore({ maxLen: -1, redis: lazy })).toThrow(RangeError)
+    expect(() => new RedisStore({ maxBytes: -1, redis: lazy })).toThrow(/maxBytes/)
     expect(() => new RedisStore({ maxAge: 0, redis: lazy })).toThrow(RangeError)
     expect(() => new RedisStore({ pingInterval: 0, redis: lazy })).toThrow(RangeError)
     expect(() => new RedisStore({ prefix: 'a{b}:', redis: lazy })).toThrow(RangeError)
