@@ -40,15 +40,15 @@ interface Followed {
 }
 
 /**
- * The live feed of one store. Every append script publishes its event, with its position and
- * the position before it in its log, on the store's channel; one Pub/Sub connection per store
- * receives them all and delivers those of followed logs. A message whose `p` is not the last
- * position delivered in its log means messages were missed (a reconnect, or Pub/Sub dropping a
- * slow subscriber): the log is read from Redis after that position, in order, before anything
- * later. When what was missed is gone (trimmed, expired), or the log went back (Redis lost
- * data), the feed calls `onGap(log)` and goes on from the log's current head, never replaying
- * old entries as live. After a reconnect every followed log is checked this way; a check is
- * marked done only once it succeeded.
+ * The live feed of one store. Every append script publishes its batch, with each event's
+ * position and the position before it in its log, on the log's channel (sharded Pub/Sub); the
+ * store's subscriber connection subscribes to the channels of followed logs only. A message whose
+ * `p` is not the last position delivered in its log means messages were missed (a reconnect, or
+ * Pub/Sub dropping a slow subscriber): the log is read from Redis after that position, in order,
+ * before anything later. When what was missed is gone (trimmed, expired), or the log went back
+ * (Redis lost data), the feed calls `onGap(log)` and goes on from the log's current head, never
+ * replaying old entries as live. After a reconnect every followed log is checked this way; a
+ * check is marked done only once it succeeded.
  */
 export class LiveFeed {
   readonly #settings: FeedSettings
@@ -62,9 +62,9 @@ export class LiveFeed {
     this.#settings = settings
   }
 
-  /** Resolves true once the feed is subscribed (when it was started), false after `ms`. */
-  async whenSubscribed(ms: number): Promise<boolean> {
-    return this.#subscriber ? this.#subscriber.whenSubscribed(ms) : true
+  /** Resolves true once the feed's connection is up (when it was started), false after `ms`. */
+  async whenConnected(ms: number): Promise<boolean> {
+    return this.#subscriber ? this.#subscriber.whenConnected(ms) : true
   }
 
   subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void {
@@ -96,15 +96,17 @@ export class LiveFeed {
     return state.starting
   }
 
-  /** Subscribes (if not yet), then reads the log's head: later events all come as messages. */
+  /** Subscribes to the log's channel, then reads its head: later events all come as messages. */
   async #begin(log: string, state: Followed): Promise<string> {
     const { client, keys, trim, offlineTimeout } = this.#settings
     try {
       this.#start()
       const deadline = Date.now() + offlineTimeout
-      if (!(await this.#subscriber?.whenSubscribed(offlineTimeout))) {
-        throw new RedisStoreError('Redis is unreachable (the live feed is not subscribed)')
+      const subscriber = this.#subscriber
+      if (!subscriber || !(await subscriber.whenConnected(offlineTimeout))) {
+        throw new RedisStoreError('Redis is unreachable (the live feed is not connected)')
       }
+      await subscriber.add(keys.of(log).channel)
       if (!(await whenReady(client, deadline - Date.now()))) {
         throw new RedisStoreError(`Redis is unreachable (connection ${client.status})`)
       }
@@ -116,13 +118,13 @@ export class LiveFeed {
       this.#process(log, state)
       return head
     } catch (error) {
-      if (this.#logs.get(log) === state) this.#logs.delete(log)
+      if (this.#logs.get(log) === state) this.unfollow(log)
       throw error instanceof RedisStoreError ? error : fail(`following ${log} failed`, error)
     }
   }
 
   unfollow(log: string): void {
-    this.#logs.delete(log)
+    if (this.#logs.delete(log)) this.#subscriber?.remove(this.#settings.keys.of(log).channel)
   }
 
   close(): void {
@@ -134,13 +136,12 @@ export class LiveFeed {
 
   #start(): void {
     if (this.#subscriber || this.#settings.stop.aborted) return
-    const { client, keys, pingInterval, outages, onError } = this.#settings
+    const { client, pingInterval, outages, onError } = this.#settings
     this.#subscriber = new Subscriber(client, {
-      channel: keys.channel,
       pingInterval,
       outages,
       onError,
-      onMessage: (message) => this.#onMessage(message),
+      onMessage: (_channel, message) => this.#onMessage(message),
       onResubscribed: () => void this.#recheck(++this.#reconnects),
     })
   }

@@ -1,22 +1,30 @@
 /**
- * The keys of one store. Each log has its own stream, `${prefix}{<log>}`, and a small key with
- * its last position, `${prefix}{<log>}:m`; the log name, with `%`, `{` and `}` percent-encoded
- * so that a topic cannot end the tag early (and two names never meet), is their hash tag: on Redis Cluster both live in the log's
- * slot (a script touches only those two keys), and different logs spread over the shards.
+ * The keys of one store. Each log has its own stream, `${prefix}{<log>}`, a small key with its
+ * last position, `${prefix}{<log>}:m`, and a feed channel, `${prefix}{<log>}:f`; the log name,
+ * with `%`, `{` and `}` percent-encoded so that a topic cannot end the tag early (and two names
+ * never meet), is their hash tag: on Redis Cluster all three live in the log's slot (a script
+ * touches only that slot), and different logs spread over the shards.
  */
 export interface LogKeys {
   /** The log's stream: its retained events. */
   stream: string
-  /** Its last position: outlives the stream, so a cursor is judged after the stream expired. */
+  /**
+   * Its last position and byte counts: outlives the stream, so a cursor is judged after the
+   * stream expired.
+   */
   meta: string
+  /**
+   * Its live feed's sharded Pub/Sub channel, `${stream}:f` (`${stream}:f:<db>` beyond database
+   * 0: channels are one namespace for every database of a server).
+   */
+  channel: string
 }
 
 export class StoreKeys {
   /** The store's epoch (a random name of its history, set once with `SET NX`). */
   readonly epoch: string
-  /** The Pub/Sub channel of the live feed (with the database number beyond database 0). */
-  readonly channel: string
   readonly #prefix: string
+  readonly #db: string
   // Logs are few and asked for again and again (every append and read): keep their names.
   readonly #cache = new Map<string, LogKeys>()
 
@@ -26,14 +34,14 @@ export class StoreKeys {
     }
     this.#prefix = prefix
     this.epoch = `${prefix}epoch`
-    this.channel = db === 0 ? `${prefix}feed` : `${prefix}feed:${db}`
+    this.#db = db === 0 ? '' : `:${db}`
   }
 
   of(log: string): LogKeys {
     let keys = this.#cache.get(log)
     if (!keys) {
       const stream = `${this.#prefix}{${log.replace(/[%{}]/g, percent)}}`
-      keys = { stream, meta: `${stream}:m` }
+      keys = { stream, meta: `${stream}:m`, channel: `${stream}:f${this.#db}` }
       if (this.#cache.size >= 10_000) this.#cache.clear()
       this.#cache.set(log, keys)
     }

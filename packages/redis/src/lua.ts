@@ -145,7 +145,7 @@ if maxBytes >= 0 and total - floor > maxBytes then floor = trimBytes(s, total, m
 if maxAge >= 0 then redis.call('PEXPIRE', s, maxAge) end
 local meta = string.format('%s %d %d', p, total, floor)
 if forget >= 0 then redis.call('SET', m, meta, 'PX', forget) else redis.call('SET', m, meta) end
-redis.call('PUBLISH', ARGV[6], cjson.encode(message))
+redis.call('SPUBLISH', ARGV[6], cjson.encode(message))
 return ids
 `
 

@@ -102,8 +102,8 @@ export class RedisStore implements EventStore {
   /** Resolves once Redis answers, the epoch is known and the live feed (if started) subscribed. */
   async ready(): Promise<void> {
     await this.epoch()
-    if (!(await this.#feed.whenSubscribed(this.#offlineTimeout))) {
-      throw new RedisStoreError('Redis is unreachable (the live feed is not subscribed)')
+    if (!(await this.#feed.whenConnected(this.#offlineTimeout))) {
+      throw new RedisStoreError('Redis is unreachable (the live feed is not connected)')
     }
   }
 
@@ -135,16 +135,18 @@ export class RedisStore implements EventStore {
     return Promise.all(inputs.map((input) => this.#batcher.add(input)))
   }
 
-  /** Publishes events on the feed channel only: every process's subscribers, no history. */
+  /** Publishes events on their logs' feed channels only: every process's followers, no history. */
   async broadcast(inputs: readonly EventInput[]): Promise<void> {
     const wait = this.#usable()
     if (wait) await wait
     try {
       await Promise.all(
-        inputs.map((input) => this.client.publish(this.#keys.channel, broadcastMessage(input))),
+        inputs.map((input) =>
+          this.client.spublish(this.#keys.of(input.log).channel, broadcastMessage(input)),
+        ),
       )
     } catch (error) {
-      throw fail('PUBLISH failed, the event may not have been delivered', error)
+      throw fail('SPUBLISH failed, the event may not have been delivered', error)
     }
   }
 
@@ -224,7 +226,7 @@ export class RedisStore implements EventStore {
   /** Runs the append script on one log's batch: each event as its field count, then fields. */
   async #appendBatch(log: string, batch: readonly string[][]): Promise<string[]> {
     const keys = this.#keys.of(log)
-    const args = [...this.#limits, this.#keys.channel, log]
+    const args = [...this.#limits, keys.channel, log]
     for (const entry of batch) {
       args.push(entry.length)
       for (const field of entry) args.push(field)

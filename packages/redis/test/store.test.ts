@@ -377,8 +377,8 @@ describeRedis('RedisStore on a real redis-server', () => {
     await s.ready()
     const feed = s.client.duplicate({ enableOfflineQueue: true })
     const sizes: number[] = []
-    feed.on('message', (_channel: string, raw: string) => sizes.push(JSON.parse(raw).length - 2))
-    await feed.subscribe(`${s.prefix}feed`)
+    feed.on('smessage', (_channel: string, raw: string) => sizes.push(JSON.parse(raw).length - 2))
+    await feed.ssubscribe(`${s.streamKey('tsplit')}:f`, `${s.streamKey('tbig')}:f`)
     try {
       const many = Array.from({ length: 2500 }, (_, i) =>
         s.append([input('tsplit', `${i}`, { event: 'e', topic: 'split', key: 'k' })]),
