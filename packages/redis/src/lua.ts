@@ -94,7 +94,7 @@ end
 
 /**
  * Appends a batch of events to one log, in order, trims the log, and publishes the batch on the
- * feed channel in one message, atomically. Each entry carries `p`, the position before it in its
+ * log's feed channel (`SPUBLISH`: sharded Pub/Sub, in the log's slot) in one message, atomically. Each entry carries `p`, the position before it in its
  * log: stream ids are not dense and Redis does not record what trimming removed, so the first
  * retained entry's `p` tells a read whether anything after a cursor is gone, and the feed tells
  * from each entry's `p` whether it missed one. It carries `b` too, the log's byte count before it
