@@ -1,0 +1,31 @@
+/**
+ * Reconnect delays (C33): the server's `retry:` (else `minDelay`) is the floor; after `n`
+ * failed or short-lived attempts in a row the ceiling is `floor * 2^n`, capped at `maxDelay`
+ * (never below the floor), and the delay is drawn uniformly between floor and ceiling ("full
+ * jitter" over that window), so clients cut together do not come back together. The first
+ * reconnect after a stable connection waits exactly the floor, as an `EventSource` would.
+ */
+export function backoffDelay(
+  attempt: number,
+  floor: number,
+  maxDelay: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.max(floor, Math.min(maxDelay, floor * 2 ** attempt))
+  return floor + random() * (ceiling - floor)
+}
+
+/**
+ * The delay a `Retry-After` header asks for, in milliseconds: delta-seconds or an HTTP date.
+ * Undefined when absent or unreadable.
+ */
+export function retryAfterDelay(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null) return undefined
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  const date = Date.parse(text)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}

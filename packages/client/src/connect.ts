@@ -1,0 +1,151 @@
+import type { EventSourceMessage } from 'eventsource-parser'
+import { type Delivery, FanOut } from './fan-out'
+import { runLoop } from './loop'
+import { type ConnectOptions, type ResolvedOptions, resolveOptions } from './options'
+import {
+  type ClientEvent,
+  type CloseReason,
+  type EventListener,
+  type EventMap,
+  type EventMeta,
+  type EventName,
+  HISTORY_LOST_EVENT,
+  type WithBuiltIns,
+} from './types'
+
+/**
+ * A typed event stream that reconnects and resumes by itself until it ends. Read it with
+ * `for await` or with `on(name, listener)`, or both.
+ */
+export interface EventStream<Events extends EventMap = Record<string, unknown>>
+  extends AsyncIterable<ClientEvent<Events>> {
+  /**
+   * Calls `listener` with the data of every `event` from now on.
+   * @returns a function that removes the listener.
+   */
+  on<Name extends EventName<Events>>(
+    event: Name,
+    listener: EventListener<WithBuiltIns<Events>[Name]>,
+  ): () => void
+  /**
+   * The events from now on, for `for await`. Leaving the loop (`break`, `return`, a throw)
+   * closes the stream; the loop ends by itself once the stream ends (see `closed`).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ClientEvent<Events>>
+  /** Resolves, never rejects, with the reason once the stream has ended for good. */
+  readonly closed: Promise<CloseReason>
+  /** The id the next reconnect resumes from (`Last-Event-ID`), if any. */
+  readonly lastEventId: string | undefined
+  /** Ends the stream (reason `aborted`): the open request is aborted, no reconnect follows. */
+  close(): void
+}
+
+function decode(
+  message: EventSourceMessage,
+  raw: ResolvedOptions['raw'],
+): { item: Delivery } | { reason: CloseReason } {
+  const event = message.event ?? 'message'
+  const id = message.id
+  // `history-lost` is the server's own JSON, whatever `raw` says.
+  if (event !== HISTORY_LOST_EVENT && (raw === true || raw.has(event)))
+    return { item: { event, data: message.data, id } }
+  try {
+    return { item: { event, data: JSON.parse(message.data), id } }
+  } catch (error) {
+    return { reason: { type: 'invalid-data', event, id, error } }
+  }
+}
+
+class Stream {
+  readonly #fanOut = new FanOut()
+  readonly #controller = new AbortController()
+  readonly closed: Promise<CloseReason>
+  lastEventId: string | undefined
+
+  constructor(url: string, options: ResolvedOptions) {
+    const stream = this
+    this.lastEventId = options.lastEventId
+    const external = options.signal
+    if (external?.aborted) this.#controller.abort(external.reason)
+    else external?.addEventListener('abort', () => this.#controller.abort(external.reason))
+    const sink = {
+      signal: this.#controller.signal,
+      get lastEventId() {
+        return stream.lastEventId
+      },
+      set lastEventId(id) {
+        stream.lastEventId = id
+      },
+      message: (message: EventSourceMessage) => {
+        const decoded = decode(message, options.raw)
+        if ('reason' in decoded) return decoded.reason
+        const { item } = decoded
+        stream.#fanOut.deliver(item, {
+          event: item.event,
+          id: item.id,
+          lastEventId: stream.lastEventId,
+        })
+        return undefined
+      },
+    }
+    this.closed = runLoop(url, options, sink).then((reason) => {
+      this.#controller.abort()
+      this.#fanOut.end()
+      return reason
+    })
+  }
+
+  on(event: string, listener: (data: never, meta: EventMeta) => void): () => void {
+    return this.#fanOut.on(event, listener as (data: unknown, meta: EventMeta) => void)
+  }
+
+  [Symbol.asyncIterator]() {
+    return this.#fanOut.iterate(() => this.close())
+  }
+
+  close(): void {
+    this.#controller.abort()
+  }
+}
+
+/**
+ * Opens a typed event stream with `fetch`: any method, body and headers, JSON data parsed by
+ * default. It reconnects by itself with backoff and jitter, resumes with `Last-Event-ID`, and
+ * resumes a stream started by POST with GET at the `SSE-Resume` location its response names
+ * (the request is never sent again). It ends on 204, on a 4xx other than 408 and 429, on a
+ * wrong `Content-Type`, on `close()` or its `signal`: `closed` tells why.
+ *
+ * @param url - The stream's URL; relative URLs resolve against the page's location in browsers.
+ * @throws TypeError naming the option when an option is invalid, or when the URL is not one.
+ *
+ * @example
+ * ```ts
+ * import { connect } from '@sse/client'
+ *
+ * type Events = { tick: { n: number }; note: string }
+ *
+ * async function follow(): Promise<void> {
+ *   const stream = connect<Events>('https://example.com/events', { raw: ['note'] })
+ *   const off = stream.on('note', (text) => console.log(text.toUpperCase()))
+ *   for await (const { event, data, id } of stream) {
+ *     if (event === 'tick') console.log(data.n, id)
+ *     if (event === 'history-lost') console.log('lost after', data.lastEventId)
+ *   }
+ *   off()
+ *   console.log('ended:', (await stream.closed).type)
+ * }
+ * ```
+ */
+export function connect<Events extends EventMap = Record<string, unknown>>(
+  url: string | URL,
+  options: ConnectOptions<Events> = {},
+): EventStream<Events> {
+  const base = (globalThis as { location?: { href?: string } }).location?.href
+  let href: string
+  try {
+    href = new URL(url, base).href
+  } catch {
+    throw new TypeError(`Invalid URL: ${String(url)}`)
+  }
+  return new Stream(href, resolveOptions(options as ConnectOptions<EventMap>)) as never
+}

@@ -1,0 +1,110 @@
+import type { EventMeta } from './types'
+
+/** One delivered event, untyped inside the client. */
+export interface Delivery {
+  event: string
+  data: unknown
+  id: string | undefined
+}
+
+type Listener = (data: unknown, meta: EventMeta) => void
+
+/** A queue feeding one `for await` loop. */
+class Queue {
+  readonly items: Delivery[] = []
+  waiting: ((result: IteratorResult<Delivery>) => void) | undefined
+  ended = false
+
+  push(item: Delivery): void {
+    const waiting = this.waiting
+    this.waiting = undefined
+    if (waiting) waiting({ value: item, done: false })
+    else this.items.push(item)
+  }
+
+  end(): void {
+    this.ended = true
+    const waiting = this.waiting
+    this.waiting = undefined
+    waiting?.({ value: undefined, done: true })
+  }
+
+  next(): Promise<IteratorResult<Delivery>> {
+    const item = this.items.shift()
+    if (item !== undefined) return Promise.resolve({ value: item, done: false })
+    if (this.ended) return Promise.resolve({ value: undefined, done: true })
+    return new Promise((resolve) => {
+      this.waiting = resolve
+    })
+  }
+}
+
+/** Reports an error thrown by a listener without stopping the others (as EventTarget does). */
+function report(error: unknown): void {
+  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError
+  if (typeof reportError === 'function') reportError(error)
+  else
+    setTimeout(() => {
+      throw error
+    })
+}
+
+/**
+ * Delivers events to listeners by name and to every open iterator. An iterator gets the events
+ * from its creation on; with none open, nothing is buffered.
+ */
+export class FanOut {
+  readonly #listeners = new Map<string, Set<Listener>>()
+  readonly #queues = new Set<Queue>()
+  #ended = false
+
+  on(event: string, listener: Listener): () => void {
+    // A wrapper per call, so adding the same function twice gives two independent listeners.
+    const entry: Listener = (data, meta) => listener(data, meta)
+    const set = this.#listeners.get(event) ?? new Set<Listener>()
+    this.#listeners.set(event, set)
+    set.add(entry)
+    return () => {
+      set.delete(entry)
+    }
+  }
+
+  deliver(item: Delivery, meta: EventMeta): void {
+    for (const queue of this.#queues) queue.push(item)
+    const set = this.#listeners.get(item.event)
+    if (!set) return
+    for (const listener of [...set]) {
+      try {
+        listener(item.data, meta)
+      } catch (error) {
+        report(error)
+      }
+    }
+  }
+
+  /** An iterator over the events from now on; `onReturn` runs when a loop is left early. */
+  iterate(onReturn: () => void): AsyncIterableIterator<Delivery> {
+    const queue = new Queue()
+    if (this.#ended) queue.end()
+    else this.#queues.add(queue)
+    const iterator: AsyncIterableIterator<Delivery> = {
+      next: () => queue.next(),
+      return: async () => {
+        this.#queues.delete(queue)
+        queue.end()
+        onReturn()
+        return { value: undefined, done: true }
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    }
+    return iterator
+  }
+
+  /** Ends every iterator once it has drained its queue, and drops the listeners. */
+  end(): void {
+    this.#ended = true
+    for (const queue of this.#queues) queue.end()
+    this.#queues.clear()
+    this.#listeners.clear()
+  }
+}

@@ -1,0 +1,131 @@
+import type { EventSourceMessage } from 'eventsource-parser'
+import { backoffDelay } from './backoff'
+import type { ResolvedOptions } from './options'
+import { readEvents } from './read-events'
+import { classify } from './response'
+import type { CloseReason } from './types'
+import { createWatchdog, sleep } from './watchdog'
+
+/** The event a `@sse/core` hub sends first to give a new stream its cursor (C34); not delivered. */
+const CURSOR_EVENT = 'sse-cursor'
+
+/** What the loop needs from the stream it feeds. */
+export interface LoopSink {
+  /** Aborted by `close()` or the caller's signal: ends the loop with reason `aborted`. */
+  signal: AbortSignal
+  /** The last id seen, read before and written during every attempt. */
+  lastEventId: string | undefined
+  /** Delivers one event; returns a reason to end the stream (data that is not JSON). */
+  message(message: EventSourceMessage): CloseReason | undefined
+}
+
+/** Why one attempt ended, when it did not end the stream. */
+interface Failure {
+  status?: number
+  error?: unknown
+  /** The delay the server asked for (`Retry-After`). */
+  delay?: number
+}
+
+class StallError extends Error {
+  override name = 'StallError'
+}
+
+async function requestHeaders(
+  options: ResolvedOptions,
+  lastEventId: string | undefined,
+): Promise<Headers> {
+  const given = typeof options.headers === 'function' ? await options.headers() : options.headers
+  const headers = new Headers(given)
+  if (!headers.has('accept')) headers.set('Accept', 'text/event-stream')
+  // An empty id resets the cursor: the header is then not sent, as browsers do.
+  if (lastEventId) headers.set('Last-Event-ID', lastEventId)
+  else headers.delete('Last-Event-ID')
+  return headers
+}
+
+/**
+ * Runs attempts until the stream ends, and resolves with the reason. Each attempt requests the
+ * stream (the first with the caller's method and body, later ones with GET at the `SSE-Resume`
+ * location, or at the URL for a GET stream: C32), reads it while it lasts, and schedules the
+ * next with the backoff, `retry:` and `Retry-After` (C33).
+ */
+export async function runLoop(
+  url: string,
+  options: ResolvedOptions,
+  sink: LoopSink,
+): Promise<CloseReason> {
+  const aborted = (): CloseReason => ({ type: 'aborted', reason: sink.signal.reason })
+  let resumeUrl: string | undefined
+  let retryFloor: number | undefined
+  let attempt = 0
+  let first = true
+  for (;;) {
+    if (sink.signal.aborted) return aborted()
+    const target = first
+      ? { url, method: options.method, body: options.body }
+      : { url: resumeUrl ?? url, method: 'GET', body: undefined }
+    first = false
+    const controller = new AbortController()
+    const abort = () => controller.abort(sink.signal.reason)
+    sink.signal.addEventListener('abort', abort, { once: true })
+    const watchdog = createWatchdog(options.stallTimeout, () =>
+      controller.abort(new StallError(`No byte for ${options.stallTimeout} ms`)),
+    )
+    let openedAt: number | undefined
+    let failure: Failure = {}
+    let stop: CloseReason | undefined
+    try {
+      const headers = await requestHeaders(options, sink.lastEventId)
+      watchdog.kick()
+      const response = await options.fetch(target.url, {
+        method: target.method,
+        headers,
+        credentials: options.credentials,
+        signal: controller.signal,
+        ...(target.body != null && { body: target.body }),
+      })
+      const verdict = classify(response, target.url)
+      if (verdict.kind !== 'stream' || response.body === null) {
+        response.body?.cancel().catch(() => {})
+        if (verdict.kind === 'stop') return verdict.reason
+        failure = verdict.kind === 'retry' ? { status: verdict.status, delay: verdict.delay } : {}
+      } else {
+        resumeUrl = verdict.resume ?? resumeUrl
+        openedAt = Date.now()
+        await readEvents(response.body, {
+          onBytes: () => watchdog.kick(),
+          onRetry: (ms) => {
+            retryFloor = ms
+          },
+          onMessage: (message) => {
+            if (stop || sink.signal.aborted) return
+            if (message.id !== undefined) sink.lastEventId = message.id
+            if (message.event === CURSOR_EVENT) return
+            stop = sink.message(message)
+            if (stop) controller.abort()
+          },
+        })
+      }
+    } catch (error) {
+      failure = { error }
+    } finally {
+      watchdog.stop()
+      sink.signal.removeEventListener('abort', abort)
+    }
+    if (stop) return stop
+    if (sink.signal.aborted) return aborted()
+    // The request (and its body) was sent once; without a location to resume at, never again.
+    if (target.method !== 'GET' && resumeUrl === undefined)
+      return {
+        type: 'no-resume-location',
+        ...(failure.status !== undefined && { status: failure.status }),
+        ...(failure.error !== undefined && { error: failure.error }),
+      }
+    if (openedAt !== undefined && Date.now() - openedAt >= options.stableAfter) attempt = 0
+    const delay =
+      failure.delay ?? backoffDelay(attempt, retryFloor ?? options.minDelay, options.maxDelay)
+    attempt++
+    await sleep(delay, sink.signal)
+  }
+}
