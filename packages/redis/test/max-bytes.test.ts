@@ -1,48 +1,19 @@
 import type { EventInput, StoredEvent } from '@sse/core'
 import { sleep, waitFor } from '@sse/test-utils'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { RedisStore, type RedisStoreOptions } from '../src/index'
+import { expect, it } from 'vitest'
+import { RedisStore } from '../src/index'
 import { describeRedis } from './describe-redis'
-import { type RedisServer, startRedis } from './redis-server'
+import { data, useStores } from './store-fixture'
 
 describeRedis('RedisStore maxBytes on a real redis-server', () => {
-  let redis: RedisServer
-  let stores: RedisStore[] = []
-  let errors: unknown[] = []
-  let prefixes = 0
-
-  beforeAll(async () => {
-    redis = await startRedis()
-  })
-  afterAll(async () => {
-    await redis?.stop()
-  })
-  afterEach(async () => {
-    await Promise.all(stores.map((store) => store.close()))
-    stores = []
-    expect(errors).toEqual([])
-    errors = []
-  })
-
-  function store(options: RedisStoreOptions = {}): RedisStore {
-    const created = new RedisStore({
-      redis: redis.url,
-      prefix: `bytes${++prefixes}:`,
-      maxLen: Number.POSITIVE_INFINITY,
-      onError: (error) => errors.push(error),
-      ...options,
-    })
-    stores.push(created)
-    return created
-  }
+  const fixture = useStores('bytes', { maxLen: Number.POSITIVE_INFINITY })
+  const store = fixture.store
 
   async function appendEach(s: RedisStore, inputs: EventInput[]): Promise<StoredEvent[]> {
     const out: StoredEvent[] = []
     for (const input of inputs) out.push(...(await s.append([input])))
     return out
   }
-
-  const data = (events: readonly StoredEvent[]) => events.map((e) => e.data)
 
   /** 25 bytes counted: 10 × 'é' (2 UTF-8 bytes, 1 UTF-16 unit each) and a 5-byte event name. */
   const sized = (log: string, i: number): EventInput => ({
@@ -257,7 +228,7 @@ describeRedis('RedisStore maxBytes on a real redis-server', () => {
       expect(() => new RedisStore({ maxBytes, redis: lazy })).toThrow(RangeError)
     }
     for (const maxBytes of [0, 1.5, Number.POSITIVE_INFINITY]) {
-      stores.push(new RedisStore({ maxBytes, redis: lazy }))
+      fixture.closeAfter(new RedisStore({ maxBytes, redis: lazy }))
     }
   })
 })

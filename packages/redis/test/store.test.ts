@@ -1,41 +1,14 @@
 import type { EventInput, StoredEvent } from '@sse/core'
 import { sleep, waitFor } from '@sse/test-utils'
 import fc from 'fast-check'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { RedisStore, type RedisStoreOptions } from '../src/index'
+import { expect, it } from 'vitest'
+import { RedisStore } from '../src/index'
 import { describeRedis } from './describe-redis'
-import { type RedisServer, startRedis } from './redis-server'
+import { data, useStores } from './store-fixture'
 
 describeRedis('RedisStore on a real redis-server', () => {
-  let redis: RedisServer
-  let stores: RedisStore[] = []
-  let errors: unknown[] = []
-  let prefixes = 0
-
-  beforeAll(async () => {
-    redis = await startRedis()
-  })
-  afterAll(async () => {
-    await redis?.stop()
-  })
-  afterEach(async () => {
-    await Promise.all(stores.map((store) => store.close()))
-    stores = []
-    expect(errors).toEqual([])
-    errors = []
-  })
-
-  /** A store on fresh keys unless `prefix` says which ones to share. */
-  function store(options: RedisStoreOptions = {}): RedisStore {
-    const created = new RedisStore({
-      redis: redis.url,
-      prefix: `test${++prefixes}:`,
-      onError: (error) => errors.push(error),
-      ...options,
-    })
-    stores.push(created)
-    return created
-  }
+  const fixture = useStores('test')
+  const store = fixture.store
 
   const input = (log: string, data: string, extra: Partial<EventInput> = {}): EventInput => ({
     log,
@@ -48,8 +21,6 @@ describeRedis('RedisStore on a real redis-server', () => {
     for (let i = 0; i < count; i++) out.push(...(await target.append([input(log, `e${i}`)])))
     return out
   }
-
-  const data = (events: readonly StoredEvent[]) => events.map((e) => e.data)
 
   it('assigns increasing stream ids per log and reads strictly after a position', async () => {
     const s = store()
@@ -310,7 +281,7 @@ describeRedis('RedisStore on a real redis-server', () => {
 
   it('keeps stores of the same prefix on two databases of one server apart, live feed included', async () => {
     const zero = store({ prefix: 'shared:' })
-    const one = store({ prefix: 'shared:', redis: `${redis.url}/1` })
+    const one = store({ prefix: 'shared:', redis: `${fixture.redis.url}/1` })
     const heard: string[] = []
     zero.subscribe((e) => heard.push(`zero ${e.data}`))
     one.subscribe((e) => heard.push(`one ${e.data}`))
@@ -447,7 +418,7 @@ describeRedis('RedisStore on a real redis-server', () => {
       offlineTimeout: 300,
       onError: (error) => reports.push(error),
     })
-    stores.push(unreachable)
+    fixture.closeAfter(unreachable)
     unreachable.subscribe(() => {})
     const started = Date.now()
     await expect(unreachable.append([input('*', 'x')])).rejects.toThrow(/Redis is unreachable/)
