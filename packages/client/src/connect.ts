@@ -66,8 +66,9 @@ class Stream {
     const stream = this
     this.lastEventId = options.lastEventId
     const external = options.signal
-    if (external?.aborted) this.#controller.abort(external.reason)
-    else external?.addEventListener('abort', () => this.#controller.abort(external.reason))
+    const onAbort = () => this.#controller.abort(external?.reason)
+    if (external?.aborted) onAbort()
+    else external?.addEventListener('abort', onAbort, { once: true })
     const sink = {
       signal: this.#controller.signal,
       get lastEventId() {
@@ -89,6 +90,7 @@ class Stream {
       },
     }
     this.closed = runLoop(url, options, sink).then((reason) => {
+      external?.removeEventListener('abort', onAbort)
       this.#controller.abort()
       this.#fanOut.end()
       return reason
@@ -112,8 +114,8 @@ class Stream {
  * Opens a typed event stream with `fetch`: any method, body and headers, JSON data parsed by
  * default. It reconnects by itself with backoff and jitter, resumes with `Last-Event-ID`, and
  * resumes a stream started by POST with GET at the `SSE-Resume` location its response names
- * (the request is never sent again). It ends on 204, on a 4xx other than 408 and 429, on a
- * wrong `Content-Type`, on `close()` or its `signal`: `closed` tells why.
+ * (the request is never sent again). It ends on 204, on a status other than 200, 408, 429 and
+ * 5xx, on a wrong `Content-Type`, on `close()` or its `signal`: `closed` tells why.
  *
  * @param url - The stream's URL; relative URLs resolve against the page's location in browsers.
  * @throws TypeError naming the option when an option is invalid, or when the URL is not one.

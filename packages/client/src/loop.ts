@@ -124,7 +124,8 @@ export async function runLoop(
       }
     if (openedAt !== undefined && Date.now() - openedAt >= options.stableAfter) attempt = 0
     const delay =
-      failure.delay ?? backoffDelay(attempt, retryFloor ?? options.minDelay, options.maxDelay)
+      failure.delay ??
+      backoffDelay(attempt, retryFloor ?? options.minDelay, options.minDelay, options.maxDelay)
     attempt++
     await sleep(delay, sink.signal)
   }

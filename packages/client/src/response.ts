@@ -19,9 +19,9 @@ export function isEventStream(contentType: string | null): boolean {
 }
 
 /**
- * Sorts a response (C33): 200 with `text/event-stream` is a stream; 204, a 4xx other than 408
- * and 429, and a 200 of another type stop the client; everything else (408, 429, 5xx, other
- * codes) is retried, with the `Retry-After` of a 429 or 503 honoured.
+ * Sorts a response (C33): 200 with `text/event-stream` is a stream; 408, 429 and 5xx are
+ * retried, with the `Retry-After` of a 429 or 503 honoured; anything else stops the client: 204,
+ * a 200 of another type, any other status (401, 403, 404, a redirect that was not followed).
  */
 export function classify(response: Response, requestUrl: string): Verdict {
   const { status } = response
@@ -32,7 +32,7 @@ export function classify(response: Response, requestUrl: string): Verdict {
       return { kind: 'stop', reason: { type: 'content-type', contentType } }
     return { kind: 'stream', resume: resumeLocation(response, requestUrl) }
   }
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429)
+  if (status !== 408 && status !== 429 && (status < 500 || status > 599))
     return { kind: 'stop', reason: { type: 'status', status } }
   const delay =
     status === 429 || status === 503

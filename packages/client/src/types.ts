@@ -76,7 +76,7 @@ export type CloseReason =
   | { type: 'aborted'; reason?: unknown }
   /** The server answered `204 No Content`: the documented way to say "stop reconnecting". */
   | { type: 'no-content' }
-  /** The server answered a 4xx other than 408 and 429 (401, 403, 404, ...). */
+  /** Any status but 200, 204, 408, 429 and 5xx (401, 403, 404, 3xx not followed, ...). */
   | { type: 'status'; status: number }
   /** A `200` whose `Content-Type` is not `text/event-stream`. */
   | { type: 'content-type'; contentType: string | null }

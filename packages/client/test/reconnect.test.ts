@@ -14,13 +14,16 @@ const fast = { minDelay: 20, maxDelay: 160, stableAfter: 150, raw: true } as con
 
 describe('reconnects (C33)', () => {
   it('C33 backoff: floor * 2^n capped at maxDelay, jitter drawn between floor and ceiling', () => {
-    expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, 20, 160, () => 1))).toEqual([
+    expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, 20, 20, 160, () => 1))).toEqual([
       20, 40, 80, 160, 160,
     ])
-    expect(backoffDelay(3, 20, 160, () => 0)).toBe(20)
-    expect(backoffDelay(3, 20, 160, () => 0.5)).toBe(90)
+    expect(backoffDelay(0, 20, 20, 160, () => 0.5)).toBe(20) // exactly retry after a stable one
+    expect(backoffDelay(3, 20, 20, 160, () => 0)).toBe(20)
+    expect(backoffDelay(3, 20, 20, 160, () => 0.5)).toBe(90)
     // A server's retry: above maxDelay is still honoured.
-    expect(backoffDelay(5, 3000, 1000, () => 1)).toBe(3000)
+    expect(backoffDelay(5, 3000, 1000, 1000, () => 1)).toBe(3000)
+    // retry: 0 is honoured once; failures after it still back off from minDelay.
+    expect([0, 1, 2].map((n) => backoffDelay(n, 0, 20, 160, () => 1))).toEqual([0, 40, 80])
     expect(retryAfterDelay('2')).toBe(2000)
     expect(retryAfterDelay(new Date(10_000).toUTCString(), 4000)).toBe(6000)
     expect(retryAfterDelay('soon')).toBeUndefined()
