@@ -50,12 +50,13 @@ describe('reconnects (C33)', () => {
     expect(await stream.closed).toEqual({ type: 'no-content' })
     const [g1, g2, g3, g4, , afterShort] = gaps(server.requests) as number[]
     const afterStable = server.requests[5]!.at - stableEnded
-    expect(g1).toBeGreaterThanOrEqual(18)
-    expect(g2).toBeGreaterThan(g1! + 10)
-    expect(g3).toBeGreaterThan(g2! + 20)
+    // Lower bounds (timers never fire early), and one upper bound with room: 20 vs 160 ms.
+    expect(g1).toBeGreaterThanOrEqual(17)
+    expect(g2).toBeGreaterThanOrEqual(37)
+    expect(g3).toBeGreaterThanOrEqual(77)
     expect(g4).toBeGreaterThanOrEqual(155)
-    expect(afterStable).toBeLessThan(70) // back to the 20 ms floor (160 without the reset)
-    expect(afterShort).toBeGreaterThanOrEqual(38) // the next step up: 40 ms
+    expect(afterStable).toBeLessThan(120) // back to the 20 ms floor (160 without the reset)
+    expect(afterShort).toBeGreaterThanOrEqual(37) // the next step up: 40 ms
   })
 
   it('C33 honours Retry-After on 429 and 503', async () => {
@@ -112,11 +113,11 @@ describe('reconnects (C33)', () => {
   it('C33 heartbeat comments keep a quiet stream alive', async () => {
     server = await scriptedServer((res) => {
       streamHead(res)
-      const timer = setInterval(() => res.write(':\n\n'), 30)
+      const timer = setInterval(() => res.write(':\n\n'), 20)
       res.on('close', () => clearInterval(timer))
     })
-    const stream = connect(server.url, { ...fast, stallTimeout: 100 })
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    const stream = connect(server.url, { ...fast, stallTimeout: 250 })
+    await new Promise((resolve) => setTimeout(resolve, 600))
     expect(server.requests).toHaveLength(1)
     stream.close()
     expect(await stream.closed).toMatchObject({ type: 'aborted' })
