@@ -57,13 +57,14 @@ function decode(
 }
 
 class Stream {
-  readonly #fanOut = new FanOut()
+  readonly #fanOut: FanOut
   readonly #controller = new AbortController()
   readonly closed: Promise<CloseReason>
   lastEventId: string | undefined
 
   constructor(url: string, options: ResolvedOptions) {
     const stream = this
+    this.#fanOut = new FanOut(options.onError)
     this.lastEventId = options.lastEventId
     const external = options.signal
     const onAbort = () => this.#controller.abort(external?.reason)

@@ -39,16 +39,6 @@ class Queue {
   }
 }
 
-/** Reports an error thrown by a listener without stopping the others (as EventTarget does). */
-function report(error: unknown): void {
-  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError
-  if (typeof reportError === 'function') reportError(error)
-  else
-    setTimeout(() => {
-      throw error
-    })
-}
-
 /**
  * Delivers events to listeners by name and to every open iterator. An iterator gets the events
  * from its creation on; with none open, nothing is buffered.
@@ -56,7 +46,13 @@ function report(error: unknown): void {
 export class FanOut {
   readonly #listeners = new Map<string, Set<Listener>>()
   readonly #queues = new Set<Queue>()
+  readonly #onError: (error: unknown) => void
   #ended = false
+
+  /** @param onError - gets what a listener throws (the other listeners still run) */
+  constructor(onError: (error: unknown) => void) {
+    this.#onError = onError
+  }
 
   on(event: string, listener: Listener): () => void {
     // A wrapper per call, so adding the same function twice gives two independent listeners.
@@ -77,7 +73,11 @@ export class FanOut {
       try {
         listener(item.data, meta)
       } catch (error) {
-        report(error)
+        try {
+          this.#onError(error)
+        } catch {
+          // An onError that throws too must not stop the stream either.
+        }
       }
     }
   }

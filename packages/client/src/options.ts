@@ -82,6 +82,13 @@ export interface ConnectOptions<Events extends EventMap = Record<string, unknown
    * @default 45000
    */
   stallTimeout?: number | false
+  /**
+   * Called with what an `on()` listener throws; the other listeners still get the event and
+   * the stream goes on. (Rethrown, as EventTarget does where there is no `reportError`, it
+   * would crash a Node.js process.)
+   * @default globalThis.reportError where it exists (browsers, Deno, Bun), else console.error
+   */
+  onError?: (error: unknown) => void
 }
 
 /** The options with their defaults, checked. */
@@ -98,6 +105,13 @@ export interface ResolvedOptions {
   maxDelay: number
   stableAfter: number
   stallTimeout: number | false
+  onError: (error: unknown) => void
+}
+
+function defaultOnError(error: unknown): void {
+  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError
+  if (typeof reportError === 'function') reportError(error)
+  else console.error('[@sse/client] an event listener threw:', error)
 }
 
 function milliseconds(name: string, value: number | undefined, fallback: number): number {
@@ -138,5 +152,6 @@ export function resolveOptions(options: ConnectOptions<EventMap>): ResolvedOptio
     maxDelay,
     stableAfter: milliseconds('stableAfter', options.stableAfter, 5000),
     stallTimeout,
+    onError: options.onError ?? defaultOnError,
   }
 }

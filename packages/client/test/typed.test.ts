@@ -45,6 +45,45 @@ describe('the typed API', () => {
     expect(typeof typed).toBe('function')
   })
 
+  it('hands what a listener throws to onError (console.error by default in Node): the others still run', async () => {
+    const server = await twoEvents()
+    const reported: unknown[] = []
+    const heard: string[] = []
+    const stream = connect<Events>(server.url, {
+      raw: ['note'],
+      minDelay: 20,
+      onError: (error) => reported.push(error),
+    })
+    stream.on('tick', () => {
+      throw new Error('listener bug')
+    })
+    stream.on('tick', () => heard.push('tick'))
+    stream.on('note', (text) => heard.push(text))
+    expect((await stream.closed).type).toBe('no-content')
+    expect(heard).toEqual(['tick', 'hello'])
+    expect(reported).toEqual([new Error('listener bug')])
+    await server.close()
+
+    // No onError: Node has no reportError, so it is logged, not rethrown (which would crash).
+    const again = await twoEvents()
+    const logged: unknown[][] = []
+    const original = console.error
+    console.error = (...args: unknown[]) => void logged.push(args)
+    try {
+      const quiet = connect<Events>(again.url, { raw: ['note'], minDelay: 20 })
+      quiet.on('tick', () => {
+        throw new Error('unhandled listener bug')
+      })
+      await quiet.closed
+    } finally {
+      console.error = original
+    }
+    expect(logged).toEqual([
+      ['[@sse/client] an event listener threw:', new Error('unhandled listener bug')],
+    ])
+    await again.close()
+  })
+
   it('parses JSON by default and reads listed events raw, through on() and for await', async () => {
     const server = await twoEvents()
     const stream = connect<Events>(server.url, { raw: ['note'], minDelay: 20 })
