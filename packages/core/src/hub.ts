@@ -7,7 +7,7 @@ import { type PublishCall, publishInput } from './publish-input'
 import { Router } from './router'
 import { endStreams, type ShutdownOptions } from './shutdown'
 import type { Start } from './start'
-import type { EventStore } from './store'
+import type { EventStore, StoredEvent } from './store'
 import type { SseStream } from './stream'
 import type { EventMap } from './types'
 import { encodeVector, layoutOf } from './vector'
@@ -162,6 +162,34 @@ export class Hub<M extends EventMap = any> {
     const epoch = await this.#router.readEpoch()
     const heads = await Promise.all(logs.map((log) => this.store.head(log)))
     return encodeVector(layoutOf(logs), epoch, heads)
+  }
+
+  /**
+   * Calls `listener` with each live event that streams of this membership receive (events to
+   * everyone, to its topics and to its key), published on any instance that shares the store,
+   * from when the store follows those logs; returns the function that stops it. No replay and
+   * no ids: for code that reacts to events (a NestJS Observable outside a route, a bridge to a
+   * queue); a client's stream gets replay and cursors by opening with the hub. What `listener`
+   * throws goes to the hub's `onError`.
+   *
+   * @example
+   * ```ts
+   * const stop = hub.watch({ topics: ['orders'] }, (event) => audit(event.event, event.data))
+   * ```
+   */
+  watch(membership: Membership, listener: (event: StoredEvent) => void): () => void {
+    const onError = (error: unknown) => this.#onError(error)
+    return this.#router.watch(
+      membership,
+      (event) => {
+        try {
+          listener(event)
+        } catch (error) {
+          onError(error)
+        }
+      },
+      onError,
+    )
   }
 
   /**

@@ -2,7 +2,8 @@ import { type Bytes, toBytes } from './bytes'
 import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
 import { encodeEvent } from './encoder'
 import { Follows } from './follows'
-import { type Layout, type Member, Members, type Membership } from './members'
+import { logsOf } from './logs'
+import { eventMatches, type Layout, type Member, Members, type Membership } from './members'
 import { type Start, startFrom, startNew } from './start'
 import type { EventStore, StoredEvent } from './store'
 import { type SseStream, streamInternals } from './stream'
@@ -137,6 +138,31 @@ export class Router {
         frame ??= this.#frame(layout, event, body)
         streamInternals.write(member.stream, frame)
       }
+    }
+  }
+
+  /**
+   * Calls `listener` with the live events that match a membership, following its logs meanwhile
+   * (counted with the streams', so a store that delivers only followed logs, as RedisStore
+   * does, delivers these too); returns the function that stops it.
+   */
+  watch(
+    membership: Membership,
+    listener: (event: StoredEvent) => void,
+    onError: (error: unknown) => void,
+  ): () => void {
+    const follows = { topics: new Set(membership.topics), key: membership.key }
+    const logs = logsOf(follows.topics, membership.key)
+    this.#follows.acquire(logs)?.catch(onError)
+    const off = this.#store.subscribe((event) => {
+      if (eventMatches(follows, event)) listener(event)
+    })
+    let stopped = false
+    return () => {
+      if (stopped) return
+      stopped = true
+      off()
+      this.#follows.release(logs)
     }
   }
 

@@ -55,6 +55,26 @@ describe('Hub', () => {
     expect(alice.client.ids.at(-1)).not.toBe(bob.client.ids.at(-1))
   })
 
+  it('watch() hears the live events of a membership until stopped; what it throws goes to onError', async () => {
+    const errors: unknown[] = []
+    const hub = createHub<Events>({ onError: (error) => errors.push(error) })
+    const heard: string[] = []
+    const stop = hub.watch({ topics: ['news'], key: 'alice' }, (event) => {
+      heard.push(event.data)
+      if (event.data === 'boom') throw new Error('watcher bug')
+    })
+    await hub.publish('note', 'news', { topic: 'news' })
+    await hub.publish('note', 'sports', { topic: 'sports' })
+    await hub.publish('note', 'boom', { key: 'alice' })
+    await hub.publish('note', 'bob', { key: 'bob' })
+    await hub.publish('note', 'all')
+    stop()
+    stop()
+    await hub.publish('note', 'later', { topic: 'news' })
+    expect(heard).toEqual(['news', 'boom', 'all'])
+    expect(errors).toEqual([new Error('watcher bug')])
+  })
+
   it('targets topics, keys and everyone', async () => {
     const hub = createHub<Events>()
     const news = await connect(hub, { topics: ['news'] })

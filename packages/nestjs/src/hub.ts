@@ -1,6 +1,5 @@
 import type { MessageEvent } from '@nestjs/common'
 import { type EventMap, Hub, type HubOptions, type Membership, type OpenOptions } from '@sse/core'
-import { eventMatches } from '@sse/core/adapter'
 import { Observable } from 'rxjs'
 
 /** Options of `SseModule.forRoot()`: the hub's store and limits, and defaults for every stream. */
@@ -43,13 +42,8 @@ export class HubObservable<M extends EventMap = EventMap> extends Observable<Mes
     /** The topics and key it follows. */
     readonly membership: Membership = {},
   ) {
-    const follows = { topics: new Set(membership.topics), key: membership.key }
     super((subscriber) =>
-      hub.store.subscribe((event) => {
-        if (eventMatches(follows, event)) {
-          subscriber.next({ type: event.event, data: event.data })
-        }
-      }),
+      hub.watch(membership, (event) => subscriber.next({ type: event.event, data: event.data })),
     )
   }
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import { createHub, type Hub, type SseStream } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import { listen, openStream, type ServerUnderTest, sleep } from '@sse/test-utils'
+import { listen, openStream, type ServerUnderTest, sleep, waitFor } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
@@ -207,5 +207,29 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
     await client.waitForClose()
     expect(String(errors[0])).toMatch(/RedisStoreError: Redis is unreachable/)
     await expect(hub.publish({ data: 'x' })).rejects.toThrow(/Redis is unreachable/)
+  })
+
+  it('hub.watch hears a topic no stream on its instance follows, published on another instance', async () => {
+    const prefix = `hub${++prefixes}:`
+    const a = await instance(prefix)
+    const b = await instance(prefix)
+    const heard: string[] = []
+    const stop = b.hub.watch({ topics: ['orders'], key: 'ann' }, (event) => {
+      heard.push(`${event.event} ${event.data}`)
+    })
+    await sleep(50)
+    await a.hub.publish('order', '1', { topic: 'orders' })
+    await a.hub.publish('order', 'other topic', { topic: 'returns' })
+    await a.hub.publish('note', 'for ann', { key: 'ann' })
+    await a.hub.publish('note', 'for bob', { key: 'bob' })
+    await a.hub.publish('all', 'everyone')
+    await waitFor('three events', () => heard.length >= 3)
+    await sleep(50)
+    expect(heard).toEqual(['order 1', 'note for ann', 'all everyone'])
+    stop()
+    stop()
+    await a.hub.publish('order', '2', { topic: 'orders' })
+    await sleep(100)
+    expect(heard).toHaveLength(3)
   })
 })
