@@ -1,3 +1,4 @@
+import { reportPublish, reportStoreError } from './diagnostics'
 import type { HubOptions, PublishArgs } from './hub-options'
 import { logsOf } from './logs'
 import type { Member, Membership } from './members'
@@ -16,7 +17,8 @@ import { encodeVector, layoutOf } from './vector'
 export interface HubInternals {
   defaults(hub: Hub): Readonly<StreamOptions>
   limitResponse(hub: Hub): 'retry' | 429 | 503
-  admits(hub: Hub, membership: Membership): boolean
+  /** The limit a stream with this membership would go over; undefined when it fits. */
+  refusal(hub: Hub, membership: Membership): 'maxStreams' | 'maxStreamsPerClient' | undefined
   /** Adds a stream; live events wait in its queue until {@link HubInternals.catchUp}. */
   join(hub: Hub, stream: SseStream, membership: Membership): Member
   /**
@@ -53,7 +55,7 @@ export class Hub<M extends EventMap = any> {
     Object.assign(hubInternals, {
       defaults: (hub) => hub.#defaults,
       limitResponse: (hub) => hub.#limitResponse,
-      admits: (hub, membership) => hub.#router.members.admits(membership),
+      refusal: (hub, membership) => hub.#router.members.refusal(membership),
       join: (hub, stream, membership) => hub.#router.join(stream, membership),
       start: (hub, member, cursor) => hub.#router.start(member.layout, cursor),
       cursor: (hub, member, positions) => hub.#router.cursor(member.layout, positions),
@@ -87,6 +89,7 @@ export class Hub<M extends EventMap = any> {
     this.#defaults = defaults
     this.#maxEventBytes = maxEventBytes ?? 256 * 1024
     this.#router = new Router(
+      this,
       this.store,
       maxStreams ?? Number.POSITIVE_INFINITY,
       maxStreamsPerClient ?? Number.POSITIVE_INFINITY,
@@ -128,11 +131,15 @@ export class Hub<M extends EventMap = any> {
    */
   publish(...args: PublishArgs<M>): Promise<void> {
     let stored: Promise<void>
+    // Set once the event is valid: what fails after that is the store.
+    let valid = false
     try {
       const { inputs, history } = publishInput(args as PublishCall, {
         serialize: this.#defaults.serialize ?? streamDefaults.serialize,
         maxEventBytes: this.#maxEventBytes,
       })
+      reportPublish(this, inputs, history)
+      valid = true
       stored = Promise.resolve(
         history ? this.store.append(inputs) : this.store.broadcast(inputs),
       ).then(() => undefined)
@@ -141,7 +148,10 @@ export class Hub<M extends EventMap = any> {
     }
     // Handled here, so a publish nobody awaits never becomes an unhandled rejection; a caller
     // that awaits still gets the rejection.
-    stored.catch((error: unknown) => this.#onError(error))
+    stored.catch((error: unknown) => {
+      if (valid) reportStoreError(this, error, 'publish')
+      this.#onError(error)
+    })
     return stored
   }
 

@@ -5,6 +5,19 @@
  * framework adapter. Runtime-neutral: no `node:` imports.
  * @module
  */
+export {
+  type DeliverMessage,
+  type FeedGapMessage,
+  type LimitMessage,
+  type PublishMessage,
+  type ReplayMessage,
+  type SlowConsumerMessage,
+  SSE_CHANNELS,
+  type SseChannelMessages,
+  type StoreErrorMessage,
+  type StreamCloseMessage,
+  type StreamOpenMessage,
+} from './diagnostics'
 export { type EncodeOptions, type EventFields, encodeComment, encodeEvent } from './encoder'
 export { CURSOR_EVENT, HISTORY_LOST_EVENT, REPLAY_HEADER } from './head'
 export type { HeadersInput } from './headers'

@@ -76,11 +76,12 @@ export class Members {
     this.#maxPerClient = maxPerClient
   }
 
-  /** Whether one more stream with this membership fits the limits. */
-  admits(membership: Membership): boolean {
-    if (this.all.size >= this.#maxStreams) return false
+  /** The limit one more stream with this membership would go over; undefined when it fits. */
+  refusal(membership: Membership): 'maxStreams' | 'maxStreamsPerClient' | undefined {
+    if (this.all.size >= this.#maxStreams) return 'maxStreams'
     const client = membership.clientId ?? membership.key
-    return client === undefined || (this.#perClient.get(client) ?? 0) < this.#maxPerClient
+    if (client === undefined || (this.#perClient.get(client) ?? 0) < this.#maxPerClient) return
+    return 'maxStreamsPerClient'
   }
 
   /** The layout of streams with these topics and key, shared with the streams that have it. */

@@ -1,11 +1,12 @@
 import type { Connection, HeaderPairs } from './connection'
 import { readCursor } from './cursor'
+import { channels, reportStoreError } from './diagnostics'
 import { encodeEvent } from './encoder'
 import { CURSOR_EVENT, HISTORY_LOST_EVENT, REPLAY_HEADER, streamHeaders } from './head'
 import { type HeadersInput, headerPairs } from './headers'
 import { type Hub, hubInternals } from './hub'
 import { targetOf } from './logs'
-import type { Membership } from './members'
+import type { Member, Membership } from './members'
 import type { StreamOptions } from './options'
 import { jitteredRetry, type ResolvedStreamOptions, resolveOptions, retryFrame } from './options'
 import { isClosing, track } from './shutdown'
@@ -87,6 +88,41 @@ function prelude(
 function noop(): void {}
 
 /**
+ * Publishes `sse:stream:open` and, when the stream ends, `sse:stream:close`, while someone
+ * listens to either: a stream nobody watched open is not reported closed, so they pair up.
+ */
+function reportOpen(
+  stream: SseStream,
+  hub: Hub | undefined,
+  membership: Membership,
+  resuming: boolean,
+): void {
+  const { streamOpen, streamClose } = channels
+  if (!streamOpen.hasSubscribers && !streamClose.hasSubscribers) return
+  const { topics = [], key } = membership
+  if (streamOpen.hasSubscribers) streamOpen.publish({ stream, hub, topics, key, resuming })
+  internals.onClose(stream, () => {
+    const reason = stream.closeReason!
+    if (streamClose.hasSubscribers) streamClose.publish({ stream, hub, reason })
+  })
+}
+
+/** Publishes `sse:stream:replay` once a resuming stream's replay is out, if it was timed. */
+function reportReplay(hub: Hub, member: Member, start: Start, began: number | undefined): void {
+  const { stream } = member
+  if (began === undefined || !start.lost || member.pending || stream.closed) return
+  if (!channels.replay.hasSubscribers) return
+  channels.replay.publish({
+    stream,
+    hub,
+    outcome: start.lost.length > 0 ? 'lost' : 'complete',
+    lost: start.lost.map(targetOf),
+    replayed: start.replayed.length,
+    durationMs: performance.now() - began,
+  })
+}
+
+/**
  * Opens a stream on a connection: reads the cursor (C19), sends the head (C01-C05) and a first
  * frame at once (C02), and with a hub replays what the client missed before going live
  * (C20, C21), or gives a new client its cursor (C34). Resolves once the head is sent (the
@@ -124,10 +160,16 @@ export async function openStream<M extends EventMap = EventMap>(
   }
   if (!hub) {
     internals.start(stream, retryFrame(resolved))
+    reportOpen(stream, undefined, {}, false)
     return typed
   }
-  if (!hubInternals.admits(hub, options)) {
+  const limit = hubInternals.refusal(hub, options)
+  if (limit) {
     const response = hubInternals.limitResponse(hub)
+    if (channels.limit.hasSubscribers) {
+      const clientId = options.clientId ?? options.key
+      channels.limit.publish({ hub, limit, clientId, response })
+    }
     if (response === 'retry') internals.end(stream, 'limit')
     else {
       refuse(connection, resolved, response, extra)
@@ -139,6 +181,8 @@ export async function openStream<M extends EventMap = EventMap>(
   const resuming = cursor.id !== undefined || cursor.invalid
   // Join before reading the store, so an event published meanwhile is held back, not missed.
   const member = hubInternals.join(hub, stream, options)
+  reportOpen(stream, hub, options, resuming)
+  const began = resuming && channels.replay.hasSubscribers ? performance.now() : undefined
   const reading = hubInternals.start(hub, member, resuming ? (cursor.id ?? null) : undefined)
   // A stream that ends while the store is still answering (a shutdown, a feed gap, the client
   // leaving) has its answer already: a web runtime must get its Response now, not after the
@@ -151,6 +195,7 @@ export async function openStream<M extends EventMap = EventMap>(
   try {
     start = await Promise.race([reading, ended])
   } catch (error) {
+    reportStoreError(hub, error, 'open')
     hubInternals.reportError(hub, error)
     internals.end(stream, 'error')
     return typed
@@ -159,7 +204,10 @@ export async function openStream<M extends EventMap = EventMap>(
     stopWaiting()
   }
   if (!start) {
-    reading.catch((error) => hubInternals.reportError(hub, error))
+    reading.catch((error) => {
+      reportStoreError(hub, error, 'open')
+      hubInternals.reportError(hub, error)
+    })
     return typed
   }
   // Ended meanwhile: the client left, or a shutdown or a feed gap sent it away (C25).
@@ -170,6 +218,9 @@ export async function openStream<M extends EventMap = EventMap>(
   internals.start(stream, prelude(resolved, start, cursor.id, encode))
   // The replay runs on while the caller goes on (a web runtime must get its Response before
   // anything can drain); live events stay held back until it is done.
-  hubInternals.catchUp(hub, member, start).catch((error) => hubInternals.reportError(hub, error))
+  hubInternals.catchUp(hub, member, start).then(
+    () => reportReplay(hub, member, start, began),
+    (error) => hubInternals.reportError(hub, error),
+  )
   return typed
 }

@@ -1,8 +1,10 @@
 import { type Bytes, toBytes } from './bytes'
 import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
+import { channels, reportSlowConsumer, reportStoreError } from './diagnostics'
 import { encodeEvent } from './encoder'
 import { Follows } from './follows'
-import { logsOf } from './logs'
+import type { Hub } from './hub'
+import { logsOf, targetOf } from './logs'
 import { eventMatches, type Layout, type Member, Members, type Membership } from './members'
 import { type Start, startFrom, startNew } from './start'
 import type { EventStore, StoredEvent } from './store'
@@ -18,13 +20,16 @@ const MAX_PENDING = 10_000
  */
 export class Router {
   readonly members: Members
+  /** The hub it routes for, as diagnostics messages name it. */
+  readonly #hub: Hub
   readonly #store: EventStore
   readonly #follows: Follows
   readonly #behind: Behind
   // The store's epoch, known once a stream has opened (or a cursor was asked for).
   #epoch = ''
 
-  constructor(store: EventStore, maxStreams: number, maxPerClient: number) {
+  constructor(hub: Hub, store: EventStore, maxStreams: number, maxPerClient: number) {
+    this.#hub = hub
     this.#store = store
     this.members = new Members(maxStreams, maxPerClient)
     this.#follows = new Follows(store)
@@ -118,18 +123,24 @@ export class Router {
     if (!layouts) return
     if (event.position !== undefined && !this.#follows.advance(event.log, event.position)) return
     let body: string | undefined
+    let streams = 0
     for (const layout of layouts) {
       let frame: string | Bytes | undefined
       for (const member of layout.members) {
         if (member.pending) {
-          if (member.pending.push(event) > MAX_PENDING) {
+          const held = member.pending.push(event)
+          if (held > MAX_PENDING) {
+            reportSlowConsumer(member.stream, member.stream.bufferedBytes, held)
             streamInternals.end(member.stream, 'slow-consumer')
           }
           continue
         }
         if (member.vector) {
           const own = frameBehind(member, event, this.#behind)
-          if (own) streamInternals.write(member.stream, own)
+          if (own) {
+            streamInternals.write(member.stream, own)
+            streams++
+          }
           rejoin(member, this.#behind)
           continue
         }
@@ -137,7 +148,12 @@ export class Router {
         body ??= encodeEvent({ event: event.event, data: event.data })
         frame ??= this.#frame(layout, event, body)
         streamInternals.write(member.stream, frame)
+        streams++
       }
+    }
+    // One message per event, not per stream; none built while nobody listens.
+    if (channels.deliver.hasSubscribers) {
+      channels.deliver.publish({ hub: this.#hub, event, streams })
     }
   }
 
@@ -153,7 +169,10 @@ export class Router {
   ): () => void {
     const follows = { topics: new Set(membership.topics), key: membership.key }
     const logs = logsOf(follows.topics, membership.key)
-    this.#follows.acquire(logs)?.catch(onError)
+    this.#follows.acquire(logs)?.catch((error: unknown) => {
+      reportStoreError(this.#hub, error, 'watch')
+      onError(error)
+    })
     const off = this.#store.subscribe((event) => {
       if (eventMatches(follows, event)) listener(event)
     })
@@ -169,7 +188,11 @@ export class Router {
   /** The live feed of a log skipped events: its streams end and resume from the store. */
   resync(log: string): void {
     this.#follows.restart(log)
-    for (const member of [...this.members.following(log)]) {
+    const members = [...this.members.following(log)]
+    if (channels.feedGap.hasSubscribers) {
+      channels.feedGap.publish({ hub: this.#hub, target: targetOf(log), streams: members.length })
+    }
+    for (const member of members) {
       streamInternals.end(member.stream, 'resync')
     }
   }

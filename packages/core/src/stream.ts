@@ -1,5 +1,6 @@
 import type { Bytes } from './bytes'
 import type { ConnectionEvents, Sink } from './connection'
+import { reportSlowConsumer } from './diagnostics'
 import { type EventFields, encodeComment, encodeEvent } from './encoder'
 import { jitteredRetry, type ResolvedStreamOptions, streamDefaults } from './options'
 import { type PipeOptions, type PipeSource, pipeInto } from './pipe'
@@ -251,7 +252,11 @@ export class SseStream<M extends EventMap = any> {
     this.#lastActive = ticker.now
     if (this.#sink.write(frame)) return true
     this.#needsDrain = true
-    if (this.#sink.bufferedBytes > this.#maxBuffered) this.#finish('slow-consumer')
+    const buffered = this.#sink.bufferedBytes
+    if (buffered > this.#maxBuffered) {
+      reportSlowConsumer(this.#untyped, buffered, 0)
+      this.#finish('slow-consumer')
+    }
     return false
   }
 
