@@ -103,17 +103,21 @@ export class Router {
   }
 
   /**
-   * The frame of an event for a layout's caught-up streams: its id line (the layout's cursor),
-   * then the body every layout shares. A layout of one stream (every stream with a key has a
-   * layout of its own) gets the frame as text: joining it to the shared body is O(1), and the
-   * socket encodes it as it writes, so the event's data, however large, is serialized once
+   * The frame of an event for a layout's caught-up streams: the body every layout shares with
+   * the layout's cursor as its id line, placed after the `event:` line as `encodeEvent` (and so
+   * every replayed frame) places it. A layout of one stream (every stream with a key has a
+   * layout of its own) gets the frame as text: slicing and joining the shared body is O(1), and
+   * the socket encodes it as it writes, so the event's data, however large, is serialized once
    * per event rather than once per stream. A layout of several streams gets bytes they share.
    */
   #frame(layout: Layout, event: StoredEvent, body: string): string | Bytes {
     let frame = body
     if (event.position !== undefined) {
       const positions = layout.logs.map((log) => this.#follows.position(log))
-      frame = `id: ${encodeVector(layout.tag, this.#epoch, positions)}\n${body}`
+      const id = `id: ${encodeVector(layout.tag, this.#epoch, positions)}\n`
+      // The body starts with `event: <name>\n` when the event has a name (names hold no newline).
+      const at = event.event === undefined ? 0 : event.event.length + 8
+      frame = at === 0 ? id + body : body.slice(0, at) + id + body.slice(at)
     }
     return layout.members.size === 1 ? frame : toBytes(frame)
   }

@@ -1,5 +1,6 @@
 import { RecordingClient } from '@sse/test-utils'
 import { describe, expect, it, vi } from 'vitest'
+import { encodeEvent } from '../src/encoder'
 import { createHub, type Hub } from '../src/hub'
 import { eventMatches } from '../src/members'
 import { MemoryStore } from '../src/memory-store'
@@ -28,7 +29,8 @@ describe('Hub', () => {
     const last = (c: RecordingClient) => c.chunks.at(-1)
     expect(last(a.client)).toBeInstanceOf(Uint8Array)
     expect(last(a.client)).toBe(last(b.client))
-    expect(a.client.text).toMatch(/id: \S+\nevent: tick\ndata: \{"n":1\}\n\n$/)
+    // The same field order as encodeEvent (and every replayed frame): event, id, data.
+    expect(a.client.text.endsWith(encodeEvent({ event: 'tick', id: a.client.ids.at(-1), data: { n: 1 } }))).toBe(true)
   })
 
   it('sends streams with keys (a layout each) their own cursor before the shared body', async () => {
@@ -39,7 +41,7 @@ describe('Hub', () => {
     await hub.publish('note', 'for alice', { key: 'alice' })
     await hub.publish('note', 'again', { topic: 'news' })
     const frames = (c: RecordingClient) => c.text.split('\n\n').slice(2, -1)
-    const body = (frame: string) => frame.replace(/^id: \S+\n/, '')
+    const body = (frame: string) => frame.replace(/^(event: note\n)id: \S+\n/, '$1')
     expect(frames(alice.client).map(body)).toEqual([
       'event: note\ndata: line 1\ndata: line 2',
       'event: note\ndata: for alice',
