@@ -1,6 +1,7 @@
 import { type Bytes, toBytes } from './bytes'
 import { encodeEvent } from './encoder'
 import { CURSOR_EVENT } from './head'
+import { isTerminal } from './logs'
 import type { Member } from './members'
 import type { StoredEvent } from './store'
 import { streamInternals as internals } from './stream'
@@ -58,12 +59,17 @@ export async function catchUp(
   const { stream } = member
   const send = async (event: StoredEvent) => {
     const frame = frameBehind(member, event, behind)
-    if (frame && !internals.write(stream, frame)) await stream.drain()
+    if (!frame) return
+    if (isTerminal(event)) {
+      internals.write(stream, frame)
+      internals.end(stream, 'done')
+    } else if (!internals.write(stream, frame)) await stream.drain()
   }
   for (const event of replayed) {
     if (stream.closed) return
     await send(event)
   }
+  if (stream.closed) return
   // Logs that lost history and had nothing left to replay are still unknown in the last id
   // sent: give the client its whole cursor, or its next resume would report the loss again.
   if (replayed.length > 0 && member.vector!.some((position, i) => position !== heads[i])) {

@@ -12,6 +12,25 @@ export const HISTORY_LOST_EVENT = 'history-lost'
 export const CURSOR_EVENT = 'sse-cursor'
 
 /**
+ * The last event of a durable stream that ran to its end: stored, so a late reader gets it too
+ * (C29, C30). Its data is what the producer returned, or `null`.
+ */
+export const DONE_EVENT = 'done'
+
+/**
+ * The last event of a durable stream that did not end well (C30). Its data is
+ * `{ "reason": "failed" | "cancelled" | "producer-lost" }`. A browser `EventSource` fires it on
+ * the same `error` listeners as its connection errors; those get a `MessageEvent` with `data`.
+ */
+export const ERROR_EVENT = 'error'
+
+/**
+ * The response header that tells a client where to resume a durable stream: a URL it reads
+ * with GET and `Last-Event-ID` (C29, C32). `@sse/client` follows it.
+ */
+export const RESUME_HEADER = 'SSE-Resume'
+
+/**
  * The headers of a stream response (C01, C03, C04). `Connection: keep-alive` only on HTTP/1.x:
  * on HTTP/2 connection-specific headers make browsers drop the stream (RFC 9113 8.2.2).
  */

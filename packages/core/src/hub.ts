@@ -20,7 +20,7 @@ export interface HubInternals {
   /** The limit a stream with this membership would go over; undefined when it fits. */
   refusal(hub: Hub, membership: Membership): 'maxStreams' | 'maxStreamsPerClient' | undefined
   /** Adds a stream; live events wait in its queue until {@link HubInternals.catchUp}. */
-  join(hub: Hub, stream: SseStream, membership: Membership): Member
+  join(hub: Hub, stream: SseStream, membership: Membership, durable?: string): Member
   /**
    * Reads where a joined stream starts: from its cursor, from nothing (`null`: it sent an
    * unusable one) or as a new client (`undefined`).
@@ -31,6 +31,8 @@ export interface HubInternals {
   /** Sends the replay, then the held-back live events, then switches the stream to live. */
   catchUp(hub: Hub, member: Member, start: Start): Promise<void>
   reportError(hub: Hub, error: unknown): void
+  /** Checks an event as `publish` does (name, data within `maxEventBytes`) and serializes it. */
+  eventInput(hub: Hub, args: unknown[]): { event?: string; data: string }
 }
 
 /** Filled in by {@link Hub}'s static block; no entry point exports it. */
@@ -56,11 +58,15 @@ export class Hub<M extends EventMap = any> {
       defaults: (hub) => hub.#defaults,
       limitResponse: (hub) => hub.#limitResponse,
       refusal: (hub, membership) => hub.#router.members.refusal(membership),
-      join: (hub, stream, membership) => hub.#router.join(stream, membership),
+      join: (hub, stream, membership, durable) => hub.#router.join(stream, membership, durable),
       start: (hub, member, cursor) => hub.#router.start(member.layout, cursor),
       cursor: (hub, member, positions) => hub.#router.cursor(member.layout, positions),
       catchUp: (hub, member, start) => hub.#router.catchUp(member, start),
       reportError: (hub, error) => hub.#onError(error),
+      eventInput: (hub, args) => {
+        const { inputs } = publishInput(args.slice(0, 2) as PublishCall, hub.#limits())
+        return { event: inputs[0]!.event, data: inputs[0]!.data }
+      },
     } satisfies HubInternals)
   }
 
@@ -102,6 +108,11 @@ export class Hub<M extends EventMap = any> {
     )
   }
 
+  #limits() {
+    const serialize = this.#defaults.serialize ?? streamDefaults.serialize
+    return { serialize, maxEventBytes: this.#maxEventBytes }
+  }
+
   /** Number of open streams. */
   get size(): number {
     return this.#router.members.all.size
@@ -134,10 +145,7 @@ export class Hub<M extends EventMap = any> {
     // Set once the event is valid: what fails after that is the store.
     let valid = false
     try {
-      const { inputs, history } = publishInput(args as PublishCall, {
-        serialize: this.#defaults.serialize ?? streamDefaults.serialize,
-        maxEventBytes: this.#maxEventBytes,
-      })
+      const { inputs, history } = publishInput(args as PublishCall, this.#limits())
       reportPublish(this, inputs, history)
       valid = true
       stored = Promise.resolve(

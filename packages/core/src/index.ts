@@ -18,8 +18,30 @@ export {
   type StreamCloseMessage,
   type StreamOpenMessage,
 } from './diagnostics'
+export {
+  createDurableStreams,
+  type DurableRef,
+  type DurableRun,
+  type DurableStartOptions,
+  DurableStreams,
+  type DurableStreamsOptions,
+} from './durable'
+export {
+  type DurableErrorReason,
+  type DurableSendArgs,
+  DurableStopped,
+  type DurableWriter,
+} from './durable-producer'
+export type { DurableBackend, DurableInit, DurableState } from './durable-store'
 export { type EncodeOptions, type EventFields, encodeComment, encodeEvent } from './encoder'
-export { CURSOR_EVENT, HISTORY_LOST_EVENT, REPLAY_HEADER } from './head'
+export {
+  CURSOR_EVENT,
+  DONE_EVENT,
+  ERROR_EVENT,
+  HISTORY_LOST_EVENT,
+  REPLAY_HEADER,
+  RESUME_HEADER,
+} from './head'
 export type { HeadersInput } from './headers'
 export { createHub, Hub } from './hub'
 export type { HubOptions, PublishArgs, PublishOptions, Target } from './hub-options'

@@ -85,8 +85,9 @@ export class Members {
   }
 
   /** The layout of streams with these topics and key, shared with the streams that have it. */
-  layout(topics: Iterable<string>, key: string | undefined): Layout {
-    const logs = logsOf(topics, key)
+  layout(topics: Iterable<string>, key: string | undefined, durable?: string): Layout {
+    // A durable stream's reader follows its log alone: nothing else published reaches it.
+    const logs = durable === undefined ? logsOf(topics, key) : [durable]
     const name = logs.join('\n')
     let layout = this.#layouts.get(name)
     if (!layout) {

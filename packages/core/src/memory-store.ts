@@ -1,3 +1,4 @@
+import { MemoryDurables } from './memory-durable'
 import { MemoryLog } from './memory-log'
 import type { EventInput, EventStore, LogReplay, StoredEvent } from './store'
 
@@ -32,6 +33,10 @@ function randomSuffix(): string {
   return out
 }
 
+function isDurable(log: string): boolean {
+  return log.charCodeAt(0) === 100 // 'd', see durableLog
+}
+
 // A position is a sequence number in base 36; 10 digits stay below 2^53.
 const POSITION = /^(?:0|[1-9a-z][0-9a-z]{0,9})$/
 
@@ -56,6 +61,11 @@ export class MemoryStore implements EventStore {
   // In order of last use, least recent first: the idle logs to forget are at the front.
   readonly #logs = new Map<string, MemoryLog>()
   #seq = 0
+  /** Durable streams: their logs are kept apart, never trimmed, and expire with their record. */
+  readonly durable = new MemoryDurables(
+    (log, inputs, now) => this.#push(log, inputs, now),
+    () => this.#seq,
+  )
   // The last position of the logs forgotten so far: an older cursor may have missed their events.
   #forgotten = 0
 
@@ -93,11 +103,25 @@ export class MemoryStore implements EventStore {
     this.#forget(now)
     const events: StoredEvent[] = []
     for (const input of inputs) {
+      // A durable stream's log takes parts only through `durable`, which checks the lease.
+      if (isDurable(input.log)) throw new TypeError(`MemoryStore: log ${input.log} is durable`)
       const seq = ++this.#seq
       const event: StoredEvent = { ...input, position: seq.toString(36) }
       const log = this.#log(input.log, now)
       log.push(event, seq, now)
       log.trim(this.#maxEvents, this.#maxBytes, now - this.#maxAge)
+      events.push(event)
+    }
+    for (const event of events) for (const listener of this.#listeners) listener(event)
+    return events
+  }
+
+  #push(log: MemoryLog, inputs: readonly EventInput[], now: number): StoredEvent[] {
+    const events: StoredEvent[] = []
+    for (const input of inputs) {
+      const seq = ++this.#seq
+      const event: StoredEvent = { ...input, position: seq.toString(36) }
+      log.push(event, seq, now)
       events.push(event)
     }
     for (const event of events) for (const listener of this.#listeners) listener(event)
@@ -115,7 +139,7 @@ export class MemoryStore implements EventStore {
     const now = Date.now()
     this.#forget(now)
     const log = this.#log(name, now, false)
-    log.trim(this.#maxEvents, this.#maxBytes, now - this.#maxAge)
+    if (!isDurable(name)) log.trim(this.#maxEvents, this.#maxBytes, now - this.#maxAge)
     const head = log.last.toString(36)
     const seq = after !== undefined && POSITION.test(after) ? Number.parseInt(after, 36) : undefined
     if (seq === undefined || seq > log.last) return { events: log.after(0), lost: true, head }
@@ -152,6 +176,7 @@ export class MemoryStore implements EventStore {
    * the back of the idle order: appends do, reads do not, so a log nobody writes to expires.
    */
   #log(name: string, now: number, touch = true): MemoryLog {
+    if (isDurable(name)) return this.durable.log(name.slice(1), now)
     let log = this.#logs.get(name)
     if (log && touch) this.#logs.delete(name)
     log ??= new MemoryLog(this.#seq, now)

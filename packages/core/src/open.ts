@@ -1,11 +1,14 @@
 import type { Connection, HeaderPairs } from './connection'
 import { readCursor } from './cursor'
 import { channels, reportStoreError } from './diagnostics'
+import type { DurableRef } from './durable'
+import { answerJson, caughtUpWithEnd, openDurable } from './durable-open'
+import type { DurableState } from './durable-store'
 import { encodeEvent } from './encoder'
 import { CURSOR_EVENT, HISTORY_LOST_EVENT, REPLAY_HEADER, streamHeaders } from './head'
 import { type HeadersInput, headerPairs } from './headers'
 import { type Hub, hubInternals } from './hub'
-import { targetOf } from './logs'
+import { durableLog, targetOf } from './logs'
 import type { Member, Membership } from './members'
 import type { StreamOptions } from './options'
 import { jitteredRetry, type ResolvedStreamOptions, resolveOptions, retryFrame } from './options'
@@ -25,6 +28,12 @@ export interface OpenOptions<M extends EventMap = any> extends StreamOptions, Me
    * @default 'lastEventId'
    */
   cursorParam?: string | false
+  /**
+   * A durable stream to read instead of topics: from `streams.start(...)` in the route that
+   * starts it, or `streams.get(id, { owner })` in the route that resumes it. Its hub is used;
+   * a reader without `Last-Event-ID` gets it from its first part (C29).
+   */
+  durable?: DurableRef
   /**
    * Headers to send with the stream (CORS, cookies, request ids) that are not already set on
    * the response; the SSE headers are set over them, and on HTTP/2 connection-specific ones
@@ -46,19 +55,15 @@ export function resolveOpenOptions(options: OpenOptions): ResolvedStreamOptions 
 /** Answers a stream over the hub's limits with a JSON error, for `limitResponse` 429 or 503. */
 function refuse(
   connection: Connection,
+  stream: SseStream,
   options: ResolvedStreamOptions,
   status: 429 | 503,
   extra: HeaderPairs,
 ): void {
-  const headers = {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-    // Jittered too, so clients that honour it do not all come back in the same second (C26).
-    'Retry-After': String(Math.ceil(jitteredRetry(options) / 1000)),
-  }
-  connection.writeHead(status, headers, extra)
-  connection.sink.write('{"error":"too many open streams, retry later"}')
-  connection.sink.end()
+  // Jittered too, so clients that honour it do not all come back in the same second (C26).
+  const headers = { 'Retry-After': String(Math.ceil(jitteredRetry(options) / 1000)) }
+  const body = { error: 'too many open streams, retry later' }
+  answerJson(connection, stream, status, headers, extra, body)
 }
 
 /** The first frame of a hub stream: the retry, and what the client needs to resume (C21, C34). */
@@ -86,6 +91,13 @@ function prelude(
 }
 
 function noop(): void {}
+
+/** The store failed while a stream opened: reported, and the stream ends (the client retries). */
+function failed(hub: Hub, stream: SseStream, error: unknown): void {
+  reportStoreError(hub, error, 'open')
+  hubInternals.reportError(hub, error)
+  internals.end(stream, 'error')
+}
 
 /**
  * Publishes `sse:stream:open` and, when the stream ends, `sse:stream:close`, while someone
@@ -136,7 +148,7 @@ export async function openStream<M extends EventMap = EventMap>(
   options: OpenOptions<M> = {},
 ): Promise<SseStream<M>> {
   // Core's own bookkeeping does not depend on the event map.
-  const hub = options.hub as Hub | undefined
+  const hub = (options.durable?.streams.hub ?? options.hub) as Hub | undefined
   const resolved = resolveOpenOptions(options)
   const cursor = readCursor(connection.lastEventIdHeader, connection.url, options.cursorParam)
   const extra = headerPairs(options.headers, connection.http2)
@@ -171,16 +183,24 @@ export async function openStream<M extends EventMap = EventMap>(
       channels.limit.publish({ hub, limit, clientId, response })
     }
     if (response === 'retry') internals.end(stream, 'limit')
-    else {
-      refuse(connection, resolved, response, extra)
-      internals.abandon(stream, 'limit')
-    }
+    else refuse(connection, stream, resolved, response, extra)
     return typed
+  }
+  let durable: DurableState | undefined
+  if (options.durable) {
+    try {
+      durable = await openDurable(connection, stream, options.durable, headers, extra)
+    } catch (error) {
+      failed(hub, stream, error)
+      return typed
+    }
+    if (!durable) return typed
   }
 
   const resuming = cursor.id !== undefined || cursor.invalid
   // Join before reading the store, so an event published meanwhile is held back, not missed.
-  const member = hubInternals.join(hub, stream, options)
+  const log = options.durable && durableLog(options.durable.id)
+  const member = hubInternals.join(hub, stream, options, log)
   reportOpen(stream, hub, options, resuming)
   const began = resuming && channels.replay.hasSubscribers ? performance.now() : undefined
   const reading = hubInternals.start(hub, member, resuming ? (cursor.id ?? null) : undefined)
@@ -195,9 +215,7 @@ export async function openStream<M extends EventMap = EventMap>(
   try {
     start = await Promise.race([reading, ended])
   } catch (error) {
-    reportStoreError(hub, error, 'open')
-    hubInternals.reportError(hub, error)
-    internals.end(stream, 'error')
+    failed(hub, stream, error)
     return typed
   } finally {
     // An open stream must not keep the wait's promise and closures for its whole life.
@@ -212,6 +230,7 @@ export async function openStream<M extends EventMap = EventMap>(
   }
   // Ended meanwhile: the client left, or a shutdown or a feed gap sent it away (C25).
   if (stream.closed) return typed
+  if (durable && caughtUpWithEnd(connection, stream, durable, start, resuming, extra)) return typed
   if (start.lost) headers[REPLAY_HEADER] = start.lost.length > 0 ? 'lost' : 'complete'
   const encode = (positions: readonly (string | undefined)[]) =>
     hubInternals.cursor(hub, member, positions)

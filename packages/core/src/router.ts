@@ -4,9 +4,9 @@ import { channels, reportSlowConsumer, reportStoreError } from './diagnostics'
 import { encodeEvent } from './encoder'
 import { Follows } from './follows'
 import type { Hub } from './hub'
-import { logsOf, targetOf } from './logs'
+import { isDurableLayout, isTerminal, logsOf, targetOf } from './logs'
 import { eventMatches, type Layout, type Member, Members, type Membership } from './members'
-import { type Start, startFrom, startNew } from './start'
+import { type Start, startAtFirst, startFrom, startNew } from './start'
 import type { EventStore, StoredEvent } from './store'
 import { type SseStream, streamInternals } from './stream'
 import { encodeVector } from './vector'
@@ -54,14 +54,15 @@ export class Router {
     return catchUp(member, start.replayed, start.heads, this.#behind)
   }
 
-  join(stream: SseStream, membership: Membership): Member {
-    const topics = new Set(membership.topics)
+  /** Adds a stream; `durable`, the log of the durable stream it reads instead of topics. */
+  join(stream: SseStream, membership: Membership, durable?: string): Member {
+    const topics = new Set(durable === undefined ? membership.topics : undefined)
     const member: Member = {
       stream,
       topics,
       key: membership.key,
       clientId: membership.clientId ?? membership.key,
-      layout: this.members.layout(topics, membership.key),
+      layout: this.members.layout(topics, membership.key, durable),
       pending: [],
       vector: undefined,
     }
@@ -84,7 +85,10 @@ export class Router {
     const epoch = await this.readEpoch()
     // Once the hub follows every log, the feed brings whatever comes after the positions read.
     await this.#follows.ready(layout.logs)
-    if (cursor === undefined) return startNew(layout, (log) => this.#follows.position(log))
+    if (cursor === undefined) {
+      if (isDurableLayout(layout)) return startAtFirst(this.#store, layout)
+      return startNew(layout, (log) => this.#follows.position(log))
+    }
     return startFrom(this.#store, layout, epoch, cursor ?? undefined)
   }
 
@@ -128,6 +132,7 @@ export class Router {
     if (event.position !== undefined && !this.#follows.advance(event.log, event.position)) return
     let body: string | undefined
     let streams = 0
+    const terminal = isTerminal(event)
     for (const layout of layouts) {
       let frame: string | Bytes | undefined
       for (const member of layout.members) {
@@ -143,6 +148,7 @@ export class Router {
           const own = frameBehind(member, event, this.#behind)
           if (own) {
             streamInternals.write(member.stream, own)
+            if (terminal) streamInternals.end(member.stream, 'done')
             streams++
           }
           rejoin(member, this.#behind)
@@ -152,6 +158,7 @@ export class Router {
         body ??= encodeEvent({ event: event.event, data: event.data })
         frame ??= this.#frame(layout, event, body)
         streamInternals.write(member.stream, frame)
+        if (terminal) streamInternals.end(member.stream, 'done')
         streams++
       }
     }

@@ -50,3 +50,12 @@ export async function startFrom(
   }
   return { replayed, lost, from, heads: reads.map((read) => read.head) }
 }
+
+/**
+ * A reader of a durable stream without a cursor (the response that started it, a reload that
+ * lost its id) reads it from its first part: the stream's log keeps every part (C29).
+ */
+export async function startAtFirst(store: EventStore, layout: Layout): Promise<Start> {
+  const read = await store.read(layout.logs[0]!, undefined)
+  return { replayed: read.events, lost: [], from: [undefined], heads: [read.head] }
+}

@@ -1,3 +1,5 @@
+import type { DurableBackend } from './durable-store'
+
 /** An event as the hub hands it to a store: fields already validated and data already text. */
 export interface EventInput {
   /** The log it goes to: a topic's, a key's, or the hub-wide one (see the core README). */
@@ -87,4 +89,6 @@ export interface EventStore {
   subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void
   /** Orders two positions of one log: negative when `a` came first, 0 when equal, positive after. */
   compare(a: string, b: string): number
+  /** Records, leases and cancels of durable streams; a store without it cannot run them. */
+  readonly durable?: DurableBackend
 }

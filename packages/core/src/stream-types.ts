@@ -22,6 +22,8 @@ export type CloseReason =
   | 'error'
   /** The store's live feed skipped events: the client resumes from the store to catch up. */
   | 'resync'
+  /** A durable stream's terminal event (`done` or `error`) was sent: there is nothing more. */
+  | 'done'
 
 /**
  * The arguments of {@link SseStream.send}: `(event, data, fields?)` with data typed by the event

@@ -1,0 +1,310 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { SseReader, sleep, waitFor } from '@sse/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createDurableStreams, type DurableStartOptions } from '../src/durable'
+import { DurableStopped, type DurableWriter } from '../src/durable-producer'
+import { createHub } from '../src/hub'
+import { MemoryStore } from '../src/memory-store'
+import { openNodeStream } from '../src/node'
+
+type Events = { token: string; note: { n: number } }
+type Produce = DurableStartOptions<Events>['produce']
+
+const LEASE = 150
+const servers = new Set<Server>()
+afterEach(async () => {
+  for (const server of servers) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  servers.clear()
+})
+
+/**
+ * A chat app as a user writes it: POST /chat starts a durable stream and streams it, GET
+ * /chat/:id resumes it, DELETE /chat/:id cancels it; `x-user` is the caller (the app's auth).
+ */
+async function chatApp(produce: Produce, options: { ttl?: number } = {}) {
+  const errors: unknown[] = []
+  const store = new MemoryStore()
+  const hub = createHub<Events>({ store, onError: (error) => errors.push(error) })
+  const chats = createDurableStreams(hub, {
+    location: (id) => `/chat/${id}`,
+    lease: LEASE,
+    ...options,
+  })
+  let starts = 0
+  const server = createServer(async (req, res) => {
+    const owner = req.headers['x-user'] as string | undefined
+    const url = new URL(req.url!, 'http://localhost')
+    if (req.method === 'POST' && url.pathname === '/chat') {
+      starts++
+      const idempotencyKey = req.headers['idempotency-key'] as string | undefined
+      const run = await chats.start({ owner, idempotencyKey, produce })
+      res.setHeader('x-created', String(run.created))
+      return void openNodeStream(req, res, { durable: run })
+    }
+    const id = url.pathname.slice('/chat/'.length)
+    if (req.method === 'DELETE') {
+      res.statusCode = (await chats.cancel(id, { owner })) ? 204 : 404
+      return void res.end()
+    }
+    void openNodeStream(req, res, { durable: chats.get(id, { owner }) })
+  })
+  servers.add(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { hub, chats, store, errors, base, starts: () => starts }
+}
+
+interface Response {
+  status: number
+  headers: Headers
+  reader: SseReader
+  /** Resolves when the body ended (the server closed it). */
+  done: Promise<void>
+  abort(): void
+}
+
+async function request(
+  url: string,
+  init: { method?: string; user?: string; lastEventId?: string; key?: string } = {},
+): Promise<Response> {
+  const controller = new AbortController()
+  const headers: Record<string, string> = { accept: 'text/event-stream' }
+  if (init.user) headers['x-user'] = init.user
+  if (init.lastEventId) headers['last-event-id'] = init.lastEventId
+  if (init.key) headers['idempotency-key'] = init.key
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, signal: controller.signal })
+  const reader = new SseReader()
+  const done = (async () => {
+    try {
+      for await (const chunk of res.body ?? []) reader.push(Buffer.from(chunk))
+    } catch {
+      // aborted by the test
+    }
+  })()
+  return { status: res.status, headers: res.headers, reader, done, abort: () => controller.abort() }
+}
+
+/** A producer of `count` tokens, one every `every` ms, that returns the count. */
+function tokens(count: number, every = 5): Produce {
+  return async (out, signal) => {
+    for (let i = 0; i < count; i++) {
+      await sleep(every)
+      signal.throwIfAborted()
+      await out.send('token', `t${i}`)
+    }
+    return { tokens: count }
+  }
+}
+
+const data = (r: Response) => r.reader.events.filter((e) => e.event === 'token').map((e) => e.data)
+const last = (r: Response) => r.reader.events.at(-1)
+
+describe('durable streams on MemoryStore (C29-C31)', () => {
+  it('C29: a POST streams the answer and names where to resume; a GET with Last-Event-ID gets the rest once, then done, then 204', async () => {
+    const app = await chatApp(tokens(30))
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    expect(post.status).toBe(200)
+    const location = post.headers.get('sse-resume')!
+    expect(location).toMatch(/^\/chat\/[A-Za-z0-9_-]{22}$/)
+    await post.reader.until('8 tokens', () => data(post).length >= 8)
+    post.abort()
+    const seen = data(post)
+    const id = post.reader.events.at(-1)!.id
+    const resumed = await request(`${app.base}${location}`, { user: 'ann', lastEventId: id })
+    expect(resumed.status).toBe(200)
+    expect(resumed.headers.get('sse-resume')).toBe(location)
+    await resumed.done
+    expect([...seen, ...data(resumed)]).toEqual(Array.from({ length: 30 }, (_, i) => `t${i}`))
+    expect(last(resumed)).toMatchObject({ event: 'done', data: '{"tokens":30}' })
+    // At the end: nothing more, and EventSource-style clients stop.
+    const after = await request(`${app.base}${location}`, {
+      user: 'ann',
+      lastEventId: last(resumed)!.id,
+    })
+    expect(after.status).toBe(204)
+    // Without an id (a reload that lost it, a second tab): the whole answer, then done.
+    const full = await request(`${app.base}${location}`, { user: 'ann' })
+    await full.done
+    expect(data(full)).toHaveLength(30)
+    expect(last(full)?.event).toBe('done')
+    expect(app.starts()).toBe(1)
+    expect(app.errors).toEqual([])
+  })
+
+  it('C29: a client that leaves does not stop the answer; a finished answer replays until its TTL, then 404', async () => {
+    const app = await chatApp(tokens(10, 2), { ttl: 300 })
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    const location = post.headers.get('sse-resume')!
+    post.abort()
+    await sleep(100)
+    const later = await request(`${app.base}${location}`, { user: 'ann' })
+    await later.done
+    expect(data(later)).toHaveLength(10)
+    expect(last(later)?.event).toBe('done')
+    await sleep(350)
+    const expired = await request(`${app.base}${location}`, { user: 'ann' })
+    expect(expired.status).toBe(404)
+    expect(expired.headers.get('content-type')).toMatch(/^application\/json/)
+  })
+
+  it("another user's resume or cancel gets 404 and learns nothing; a malformed id too", async () => {
+    const app = await chatApp(tokens(5, 1))
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    const location = post.headers.get('sse-resume')!
+    await post.done
+    for (const user of ['bob', undefined]) {
+      const other = await request(`${app.base}${location}`, { user })
+      await other.done
+      expect(other.status).toBe(404)
+      expect(other.reader.text()).not.toContain('t0')
+      const cancel = await fetch(`${app.base}${location}`, {
+        method: 'DELETE',
+        headers: user ? { 'x-user': user } : {},
+      })
+      expect(cancel.status).toBe(404)
+    }
+    for (const bad of ['x', '../../etc', 'A'.repeat(23), '%00']) {
+      expect((await request(`${app.base}/chat/${bad}`, { user: 'ann' })).status).toBe(404)
+    }
+  })
+
+  it('C30: a producer that throws ends the stream with a stored error; the hub reports it', async () => {
+    const app = await chatApp(async (out) => {
+      await out.send('token', 't0')
+      throw new Error('model failed')
+    })
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    await post.done
+    expect(data(post)).toEqual(['t0'])
+    expect(last(post)).toMatchObject({ event: 'error', data: '{"reason":"failed"}' })
+    expect(app.errors).toMatchObject([{ message: 'model failed' }])
+    const again = await request(`${app.base}${post.headers.get('sse-resume')}`, { user: 'ann' })
+    await again.done
+    expect(last(again)?.event).toBe('error')
+  })
+
+  it('C30: when the producer is gone (nobody renews its lease), readers get error producer-lost within two leases', async () => {
+    const app = await chatApp(tokens(1))
+    const backend = app.store.durable
+    // What a producer's process leaves behind when it dies: a running stream nobody renews.
+    const id = 'AAAAAAAAAAAAAAAAAAAAAA'
+    backend.create({
+      id,
+      token: 'dead',
+      owner: 'ann',
+      idempotencyKey: undefined,
+      ttl: 60_000,
+      lease: LEASE,
+    })
+    backend.append(id, 'dead', [{ log: `d${id}`, event: 'token', data: 'before' }])
+    const started = Date.now()
+    const reader = await request(`${app.base}/chat/${id}`, { user: 'ann' })
+    await reader.done
+    expect(Date.now() - started).toBeLessThan(2 * LEASE + 100)
+    expect(data(reader)).toEqual(['before'])
+    expect(last(reader)).toMatchObject({ event: 'error', data: '{"reason":"producer-lost"}' })
+    // Fenced: the old producer can no longer write.
+    expect(
+      backend.append(id, 'dead', [{ log: `d${id}`, event: 'token', data: 'late' }]),
+    ).toBeUndefined()
+  })
+
+  it('C30: a producer that stalls past its lease is fenced: it stops, and nothing it sends is stored', async () => {
+    let late: unknown
+    const app = await chatApp(async (out, signal) => {
+      await out.send('token', 't0')
+      // The event loop is blocked for longer than the lease (a GC pause, a sync parse).
+      const until = Date.now() + 2.5 * LEASE
+      while (Date.now() < until) {}
+      await sleep(LEASE)
+      try {
+        await out.send('token', 'late')
+      } catch (error) {
+        late = error
+      }
+      expect(signal.aborted).toBe(true)
+    })
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    await post.done
+    expect(data(post)).toEqual(['t0'])
+    expect(last(post)).toMatchObject({ event: 'error', data: '{"reason":"producer-lost"}' })
+    await waitFor('the producer to be told', () => late !== undefined)
+    expect(late).toBeInstanceOf(DurableStopped)
+    expect(app.errors).toEqual([])
+  })
+
+  it('C31: one idempotency key runs the generation once', async () => {
+    let runs = 0
+    const app = await chatApp(async (out) => {
+      runs++
+      await sleep(50)
+      await out.send('token', 'only')
+    })
+    const [a, b] = await Promise.all([
+      request(`${app.base}/chat`, { method: 'POST', user: 'ann', key: 'k1' }),
+      request(`${app.base}/chat`, { method: 'POST', user: 'ann', key: 'k1' }),
+    ])
+    expect(a.headers.get('sse-resume')).toBe(b.headers.get('sse-resume'))
+    expect([a.headers.get('x-created'), b.headers.get('x-created')].sort()).toEqual([
+      'false',
+      'true',
+    ])
+    await Promise.all([a.done, b.done])
+    expect(data(a)).toEqual(['only'])
+    expect(data(b)).toEqual(['only'])
+    expect(runs).toBe(1)
+  })
+
+  it('C31: a cancel reaches the producer and ends the stream for every reader, even if the producer ignores it', async () => {
+    let aborted: unknown
+    const app = await chatApp(async (out: DurableWriter<Events>, signal) => {
+      signal.addEventListener('abort', () => {
+        aborted = signal.reason
+      })
+      for (let i = 0; ; i++) {
+        await sleep(5)
+        await out.send('token', `t${i}`).catch(() => {})
+        if (i > 2000) return
+      }
+    })
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    const location = post.headers.get('sse-resume')!
+    await post.reader.until('3 tokens', () => data(post).length >= 3)
+    const cancel = await fetch(`${app.base}${location}`, {
+      method: 'DELETE',
+      headers: { 'x-user': 'ann' },
+    })
+    expect(cancel.status).toBe(204)
+    await post.done
+    expect(last(post)).toMatchObject({ event: 'error', data: '{"reason":"cancelled"}' })
+    expect(aborted).toBeInstanceOf(DurableStopped)
+    const count = data(post).length
+    await sleep(50)
+    const replay = await request(`${app.base}${location}`, { user: 'ann' })
+    await replay.done
+    expect(data(replay)).toHaveLength(count)
+  })
+
+  it('rejects bad options with a TypeError that names them, and the terminal names as parts', async () => {
+    const hub = createHub<Events>()
+    expect(() => createDurableStreams(hub, {} as never)).toThrow(/"location"/)
+    expect(() => createDurableStreams(hub, { location: String, ttl: -1 })).toThrow(/"ttl"/)
+    const chats = createDurableStreams(hub, { location: String })
+    await expect(chats.start({} as never)).rejects.toThrow(/"produce"/)
+    await expect(chats.start({ produce: () => {}, owner: 1 as never })).rejects.toThrow(/"owner"/)
+    let thrown: unknown
+    await chats.start({
+      produce: async (out) => {
+        thrown = await (out.send as (e: string, d: string) => Promise<void>)('done', 'x').catch(
+          (e) => e,
+        )
+      },
+    })
+    await waitFor('the producer to run', () => thrown !== undefined)
+    expect(thrown).toBeInstanceOf(TypeError)
+  })
+})
