@@ -1,6 +1,7 @@
 import type { DurableBackend } from './durable-store'
 import { DONE_EVENT, ERROR_EVENT } from './head'
 import { durableLog } from './logs'
+import { iteratorOf, type PipeSource } from './pipe'
 import type { EventInput } from './store'
 import type { EventArgs, EventMap, SseMessage } from './types'
 
@@ -17,6 +18,26 @@ export interface DurableWriter<M extends EventMap = EventMap> {
    * the stream's own (TypeError).
    */
   send(...args: DurableSendArgs<M>): Promise<void>
+  /**
+   * Sends every item of a source (an async iterable, a ReadableStream: a model's stream) as a
+   * part, in order, each stored before the next is read; resolves when the source ends. Stops
+   * reading the source, and rejects, when the producer must stop (as `send`).
+   *
+   * @example
+   * ```ts
+   * // The Vercel AI SDK's UI message stream; `return '[DONE]'` ends it as the SDK expects.
+   * produce: async (out, signal) => {
+   *   await out.pipe(streamText({ model, prompt, abortSignal: signal }).toUIMessageStream(), {
+   *     map: (chunk) => ({ data: chunk }),
+   *   })
+   *   return '[DONE]'
+   * }
+   * ```
+   */
+  pipe<T>(
+    source: PipeSource<T>,
+    options?: { map?: (item: T) => SseMessage<M> | string },
+  ): Promise<void>
 }
 
 /** Why a durable stream ended without `done`: the `reason` of its `error` event. */
@@ -89,6 +110,25 @@ export function runProducer<M extends EventMap>(
       const stored = await backend.append(id, token, [{ log: durableLog(id), event, data }])
       if (!stored) stop('producer-lost')
       controller.signal.throwIfAborted()
+    },
+    async pipe(source, options) {
+      const iterator = iteratorOf(source)
+      let done = false
+      try {
+        for (;;) {
+          controller.signal.throwIfAborted()
+          const next = await iterator.next()
+          if (next.done) {
+            done = true
+            return
+          }
+          const item = options?.map ? options.map(next.value) : next.value
+          const message = typeof item === 'string' ? { data: item } : item
+          await (writer.send as (message: unknown) => Promise<void>)(message)
+        }
+      } finally {
+        if (!done) await Promise.resolve(iterator.return?.()).catch(() => {})
+      }
     },
   }
   void (async () => {

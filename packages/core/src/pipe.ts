@@ -31,7 +31,8 @@ export interface PipeOptions<T, M extends EventMap = EventMap> {
 
 const STOPPED = Symbol('stopped')
 
-function iteratorOf<T>(source: PipeSource<T>): AsyncIterator<T> {
+/** Reads an async iterable or a ReadableStream the same way. */
+export function iteratorOf<T>(source: PipeSource<T>): AsyncIterator<T> {
   if (typeof (source as ReadableStream<T>).getReader === 'function') {
     // Not every runtime makes ReadableStream async-iterable (Safari, Node 20's types), so read it.
     const reader = (source as ReadableStream<T>).getReader()

@@ -80,7 +80,10 @@ async function request(
   const reader = new SseReader()
   const done = (async () => {
     try {
-      for await (const chunk of res.body ?? []) reader.push(Buffer.from(chunk))
+      const body = res.body?.getReader()
+      for (let next = await body?.read(); next && !next.done; next = await body?.read()) {
+        reader.push(Buffer.from(next.value))
+      }
     } catch {
       // aborted by the test
     }
