@@ -137,8 +137,9 @@ export async function openWebStream<M extends EventMap = EventMap>(
   const stream = await openStream<M>(connection, options)
   // No head means the client left before the stream opened: nobody reads this response, which
   // is an ended stream all the same.
+  // A 204 (a durable stream's reader that has it all) must not have a body, not even an empty one.
   const response = head
-    ? new Response(body, head)
+    ? new Response(head.status === 204 ? null : body, head)
     : new Response(null, { status: 200, headers: streamHeaders(true) })
   return { stream, response }
 }

@@ -11,6 +11,7 @@ import {
 import { failStream } from '@sse/core/adapter'
 import { openNodeStream } from '@sse/core/node'
 import { openWebStream } from '@sse/core/web'
+import { durableRoute, serveDurableNode, serveDurableWeb } from './core-durable'
 import { listen } from './listen'
 import type { ConformanceTarget, RequestInfo, StreamScenario } from './target'
 import { serveWebHandler } from './web-bridge'
@@ -25,6 +26,8 @@ type Response = ServerResponse | Http2ServerResponse
 export function coreNodeHandler(scenario: StreamScenario) {
   return async (req: Request, res: Response) => {
     const out = res as ServerResponse
+    const durable = scenario.durable && durableRoute(req.url ?? '/')
+    if (durable) return serveDurableNode(req, res, scenario.durable!, durable.id)
     if (!req.url?.startsWith('/events')) {
       out.writeHead(404).end()
       return
@@ -76,6 +79,8 @@ export function coreWebTarget(
         createHttp1Server(
           serveWebHandler(async (request) => {
             const url = new URL(request.url)
+            const durable = scenario.durable && durableRoute(url.pathname)
+            if (durable) return serveDurableWeb(request, scenario.durable!, durable.id)
             if (url.pathname !== '/events') return new Response(null, { status: 404 })
             const info: RequestInfo = {
               url: `${url.pathname}${url.search}`,

@@ -14,6 +14,7 @@ export function openHttp1Stream(
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const req = request(`${baseUrl}${options.path ?? '/events'}`, {
     agent,
+    method: options.method ?? 'GET',
     headers: { accept: 'text/event-stream', ...options.headers },
   })
   return new Promise<StreamClient>((resolve, reject) => {

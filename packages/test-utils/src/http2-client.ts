@@ -21,11 +21,16 @@ function h2request(
   path: string,
   headers: Record<string, string>,
   timeout: number,
+  method = 'GET',
 ): Promise<{ session: ClientHttp2Session; stream: ClientHttp2Stream; head: IncomingHttpHeaders }> {
   const session = connect(baseUrl)
   // Errors after the head show up as a closed stream; before it, the request promise rejects.
   session.on('error', () => {})
-  const stream = session.request({ ':path': path, accept: 'text/event-stream', ...headers })
+  const stream = session.request(
+    { ':method': method, ':path': path, accept: 'text/event-stream', ...headers },
+    // No request body, whatever the method.
+    { endStream: true },
+  )
   return new Promise((resolve, reject) => {
     const fail = (error: Error) => {
       clearTimeout(timer)
@@ -59,6 +64,7 @@ export async function openHttp2Stream(
     options.path ?? '/events',
     options.headers ?? {},
     options.timeout ?? 5000,
+    options.method,
   )
   return new Http2StreamClient(session, stream, head)
 }

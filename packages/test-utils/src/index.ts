@@ -1,5 +1,5 @@
 /**
- * `@sse/test-utils`: the shared conformance suite (conformance.md, C01-C26, C34) and the real-socket
+ * `@sse/test-utils`: the shared conformance suite (conformance.md, C01-C31, C34) and the real-socket
  * clients it is built on, for every adapter's tests.
  * @module
  */
@@ -48,6 +48,7 @@ export {
 } from './stream-client'
 export type {
   ConformanceTarget,
+  DurableScenario,
   RequestInfo,
   ServerUnderTest,
   StreamScenario,

@@ -14,6 +14,11 @@ export interface OpenStreamOptions {
    * @default '/events'
    */
   path?: string
+  /**
+   * The request method; a request sends no body.
+   * @default 'GET'
+   */
+  method?: string
   /** Request headers (for example `last-event-id`). `accept: text/event-stream` is always sent. */
   headers?: Record<string, string>
   /**

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { Http2Server } from 'node:http2'
-import type { OpenOptions, SseStream } from '@sse/core'
+import type { DurableStartOptions, DurableStreams, OpenOptions, SseStream } from '@sse/core'
 
 /** The request as the suite's callbacks see it. */
 export interface RequestInfo {
@@ -24,6 +24,23 @@ export interface StreamScenario {
    * stream opened": the target must end that stream without crashing or affecting others.
    */
   onOpen?: (stream: SseStream, request: RequestInfo) => void | Promise<void>
+  /**
+   * Durable streams (C29-C31) to serve besides `GET /events`, each route the framework's own
+   * way. The caller is the `x-user` request header (the application's authentication):
+   * - `POST /durable` starts one with `streams.start({ owner, idempotencyKey, produce })`
+   *   (`idempotencyKey`: the `idempotency-key` header) and streams it (`durable: run`);
+   * - `GET /durable/:id` opens `durable: streams.get(id, { owner })`;
+   * - `DELETE /durable/:id` answers 204 when `streams.cancel(id, { owner })` is true, else 404.
+   */
+  durable?: DurableScenario
+}
+
+/** The durable streams a target serves at `/durable` (see {@link StreamScenario.durable}). */
+export interface DurableScenario {
+  /** The streams, whose location is `/durable/<id>`. */
+  streams: DurableStreams
+  /** What every `POST /durable` runs. */
+  produce: DurableStartOptions['produce']
 }
 
 /** A running server, started by {@link ConformanceTarget.start}. */

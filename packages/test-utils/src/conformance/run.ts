@@ -2,6 +2,7 @@ import { describe, it } from 'vitest'
 import { SlowStore } from '../slow-store'
 import type { ConformanceTarget } from '../target'
 import { cursorCases } from './cursor'
+import { durableCases } from './durable'
 import { encodingCases } from './encoding'
 import { faultCases } from './faults'
 import { flowCases } from './flow'
@@ -20,6 +21,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   ...topicCases,
   ...flowCases,
   ...faultCases,
+  ...durableCases,
   ...cursorCases,
 ]
 
@@ -69,7 +71,7 @@ function lookup(entries: string[] | undefined, name: string): string | undefined
 }
 
 /**
- * Registers the conformance suite (conformance.md, C01-C26 and C34) for `target`: one vitest
+ * Registers the conformance suite (conformance.md, C01-C31 and C34) for `target`: one vitest
  * `describe(target.name)` with one `it` per rule or sub-rule, named with the rule number first,
  * then one `describe` per variant ({@link suiteVariants}) with the cases it concerns. Every case
  * starts its own server with `target.start(scenario)` and closes it afterwards.
