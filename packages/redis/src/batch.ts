@@ -52,6 +52,10 @@ export class AppendBatcher {
 
   /** Queues an event for its log's next batch; resolves with it and its position. */
   add(input: EventInput): Promise<StoredEvent> {
+    // The append script trims; a durable stream's log takes parts only through the lease check.
+    if (input.log.charCodeAt(0) === 100) {
+      return Promise.reject(new TypeError(`RedisStore: log ${input.log} is durable`))
+    }
     const entry = fields(input)
     let chars = 0
     for (const field of entry) chars += field.length

@@ -62,6 +62,11 @@ export class LiveFeed {
     this.#settings = settings
   }
 
+  /** What it was made with: the store's connection, keys and outage watch, shared with others. */
+  get settings(): FeedSettings {
+    return this.#settings
+  }
+
   /** Resolves true once the feed's connection is up (when it was started), false after `ms`. */
   async whenConnected(ms: number): Promise<boolean> {
     return this.#subscriber ? this.#subscriber.whenConnected(ms) : true

@@ -110,13 +110,17 @@ export async function readHead(client: Redis, keys: LogKeys, trim: AgeTrim): Pro
   return (await page(client, keys, '', 0, trim))[0]
 }
 
+// A durable stream's log is never trimmed: it expires whole, with its record (durable.ts).
+const NO_TRIM: AgeTrim = [-1, '=']
+
 async function page(
   client: Redis,
   keys: LogKeys,
   after: string,
   count: number,
-  [maxAge, mode]: AgeTrim,
+  trim: AgeTrim,
 ): Promise<[string, Entry[]]> {
+  const [maxAge, mode] = keys.durable ? NO_TRIM : trim
   const reply = await readScript.run(client, [keys.stream, keys.meta], [after, count, maxAge, mode])
   return reply as [string, Entry[]]
 }

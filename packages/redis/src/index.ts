@@ -3,5 +3,6 @@
  * share one id space, one history for resume, and one live feed.
  * @module
  */
+export { RedisDurables } from './durable'
 export { type RedisClient, RedisStoreError, type RedisStoreOptions } from './options'
 export { RedisStore } from './store'

@@ -18,6 +18,18 @@ export interface LogKeys {
    * 0: channels are one namespace for every database of a server).
    */
   channel: string
+  /** A durable stream's log (`d<id>`): never trimmed by the store's retention, see durable.ts. */
+  durable: boolean
+}
+
+/** The keys of a durable stream `<id>`, all in the slot of its log `d<id>` (see durable.ts). */
+export interface DurableKeys extends LogKeys {
+  /** Hash: `t` its ttl, `o` its owner, `k` its idempotency key's name, `e` ended, `c` cancelled. */
+  record: string
+  /** The producer's token, expiring with its lease (PX): Redis' clock decides who holds it. */
+  lease: string
+  /** The sharded channel its cancels go to (with the database number, as the feed's). */
+  cancel: string
 }
 
 export class StoreKeys {
@@ -41,11 +53,32 @@ export class StoreKeys {
     let keys = this.#cache.get(log)
     if (!keys) {
       const stream = `${this.#prefix}{${log.replace(/[%{}]/g, percent)}}`
-      keys = { stream, meta: `${stream}:m`, channel: `${stream}:f${this.#db}` }
+      const durable = log.charCodeAt(0) === 100 // 'd', see durableLog in @sse/core
+      keys = { stream, meta: `${stream}:m`, channel: `${stream}:f${this.#db}`, durable }
       if (this.#cache.size >= 10_000) this.#cache.clear()
       this.#cache.set(log, keys)
     }
     return keys
+  }
+
+  /** The keys of durable stream `id` (its log is `d<id>`). */
+  durable(id: string): DurableKeys {
+    const keys = this.of(`d${id}`)
+    const { stream } = keys
+    return {
+      ...keys,
+      record: `${stream}:r`,
+      lease: `${stream}:l`,
+      cancel: `${stream}:c${this.#db}`,
+    }
+  }
+
+  /**
+   * The key naming the stream an idempotency key started: `${prefix}{i<key>}`, a slot of its own
+   * (no log name starts with `i`), so it cannot share a script with the stream's keys.
+   */
+  idempotency(key: string): string {
+    return `${this.#prefix}{i${key.replace(/[%{}]/g, percent)}}`
   }
 }
 

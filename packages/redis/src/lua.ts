@@ -8,7 +8,7 @@
  * hand): `head` returns the bytes and floor too, nil when it has none. Age is measured on Redis'
  * clock, the clock of the ids.
  */
-const HELPERS = `
+export const HELPERS = `
 local function head(s, m)
   local value = redis.call('GET', m)
   if value then

@@ -13,7 +13,7 @@ interface Loading {
  * after a restart), one call runs EVAL and the calls made meanwhile wait for it, so a burst of
  * appends sends the script's text once rather than once per event.
  */
-class Script {
+export class Script {
   readonly #lua: string
   readonly #sha: string
   readonly #clients = new WeakMap<object, Loading>()

@@ -3,6 +3,7 @@ import type { EventInput, EventStore, LogReplay, StoredEvent } from '@sse/core'
 import type { Redis, RedisOptions } from 'ioredis'
 import { AppendBatcher } from './batch'
 import { fail, isClient, keepAlive, Outages, openClient, whenReady } from './connection'
+import { RedisDurables } from './durable'
 import { LiveFeed } from './feed'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
@@ -51,6 +52,8 @@ export class RedisStore implements EventStore {
   readonly #feed: LiveFeed
   readonly #batcher: AppendBatcher
   #epoch: string | undefined
+  /** Durable streams shared by every process on this Redis and prefix (see the README). */
+  readonly durable: RedisDurables
 
   constructor(options: RedisStoreOptions = {}) {
     const { redis = 'redis://127.0.0.1:6379', prefix = 'sse:' } = options
@@ -91,6 +94,7 @@ export class RedisStore implements EventStore {
       },
       stop: this.#stop.signal,
     })
+    this.durable = new RedisDurables(this.#feed.settings)
     this.#batcher = new AppendBatcher((log, batch) => this.#appendBatch(log, batch))
   }
 
