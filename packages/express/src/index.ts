@@ -97,6 +97,11 @@ function logError(error: unknown): void {
  * app.get('/me', sse<Events>((req) => ({ hub, key: req.get('x-user-id') }), async (req, res) => {
  *   await res.sse.pipe(notificationsOf(req.get('x-user-id')))
  * }))
+ * // A durable stream (chats = createDurableStreams(hub, ...)): its producer feeds it, so
+ * // sse() ends the route; resume it by GET with durable: chats.get(req.params.id, { owner }).
+ * app.post('/chat', sse<Events>(async (req) => ({
+ *   durable: await chats.start({ owner: req.get('x-user-id'), produce: answer }),
+ * })))
  * ```
  */
 export function sse<M extends EventMap = EventMap>(
@@ -106,11 +111,13 @@ export function sse<M extends EventMap = EventMap>(
   return (req, res, next) => {
     let stream: SseStream<M> | undefined
     let onError: NonNullable<SseOptions<M>['onError']> = logError
+    let durable = false
     new Promise<SseOptions<M>>((resolve) => {
       resolve(typeof options === 'function' ? options(req, res) : options)
     })
       .then((resolved) => {
         onError = resolved.onError ?? logError
+        durable = resolved.durable !== undefined
         return openNodeStream<M>(req, res, resolved)
       })
       .then((opened) => {
@@ -119,7 +126,10 @@ export function sse<M extends EventMap = EventMap>(
         res.locals.sse = opened
         // Closed already (the client left, or the hub is shutting down): nothing to run.
         if (opened.closed) return
-        return handler ? handler(req, res, next) : next()
+        if (handler) return handler(req, res, next)
+        // A durable stream's producer feeds it, so a route may end with sse(): next() would
+        // reach Express's final 404 handler, which drops a response already under way.
+        if (!durable) next()
       })
       .catch((error: unknown) => {
         if (!stream) return next(error)

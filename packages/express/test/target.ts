@@ -1,5 +1,10 @@
-import type { ConformanceTarget, RequestInfo, StreamScenario } from '@sse/test-utils'
-import type { Request, RequestHandler } from 'express'
+import type {
+  ConformanceTarget,
+  DurableScenario,
+  RequestInfo,
+  StreamScenario,
+} from '@sse/test-utils'
+import type { Express, Request, RequestHandler } from 'express'
 import { sse } from '../src/index'
 import { type ExpressFactory, listen, stop } from './helpers'
 
@@ -11,6 +16,34 @@ function requestInfo(req: Request): RequestInfo {
 }
 
 function quiet(): void {}
+
+/** Durable streams as an Express app serves them: `sse()` ends the POST and GET routes. */
+function durableRoutes(app: Express, { streams, produce }: DurableScenario) {
+  const owner = (req: Request) => req.get('x-user')
+  app.post(
+    '/durable',
+    sse(async (req) => ({
+      onError: quiet,
+      durable: await streams.start({
+        owner: owner(req),
+        idempotencyKey: req.get('idempotency-key'),
+        produce,
+      }),
+    })),
+  )
+  app.get(
+    '/durable/:id',
+    sse((req) => ({
+      onError: quiet,
+      durable: streams.get(String(req.params.id), { owner: owner(req) }),
+    })),
+  )
+  app.delete('/durable/:id', (req, res, next) => {
+    streams
+      .cancel(req.params.id!, { owner: owner(req) })
+      .then((cancelled) => res.sendStatus(cancelled ? 204 : 404), next)
+  })
+}
 
 function appFor(express: ExpressFactory, scenario: StreamScenario, form: Form) {
   const app = express()
@@ -25,6 +58,7 @@ function appFor(express: ExpressFactory, scenario: StreamScenario, form: Form) {
     if (!refusal) return next()
     res.status(refusal.status).send(refusal.body ?? '')
   }
+  if (scenario.durable) durableRoutes(app, scenario.durable)
   if (form === 'handler') {
     app.get(
       '/events',
