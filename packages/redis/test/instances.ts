@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
+const fixtureDir = new URL('./fixtures/', import.meta.url)
 const fixture = fileURLToPath(new URL('./fixtures/instance.ts', import.meta.url))
 const tsconfig = fileURLToPath(new URL('./fixtures/tsconfig.json', import.meta.url))
 
@@ -21,12 +22,24 @@ process.once('exit', () => {
 /**
  * Starts an instance on a free port, sharing Redis at `redisUrl` under `prefix`. It runs
  * `@sse/core` and `@sse/redis` from their TypeScript sources through tsx (tsconfig paths), so it
- * needs no build, like the vitest run.
+ * needs no build, like the vitest run. `options.fixture` names another script of fixtures/ to
+ * run, with `options.env` added to its environment.
  */
-export function startInstance(redisUrl: string, prefix: string): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+export function startInstance(
+  redisUrl: string,
+  prefix: string,
+  options: { fixture?: string; env?: Record<string, string> } = {},
+): Promise<Instance> {
+  const script = options.fixture ? fileURLToPath(new URL(options.fixture, fixtureDir)) : fixture
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: packageDir,
-    env: { ...process.env, REDIS_URL: redisUrl, PREFIX: prefix, TSX_TSCONFIG_PATH: tsconfig },
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      PREFIX: prefix,
+      TSX_TSCONFIG_PATH: tsconfig,
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   running.add(child)
