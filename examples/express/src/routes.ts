@@ -1,13 +1,14 @@
 import type { Hub } from '@sse/core'
 import * as demo from '@sse/example-shared'
 import { sse } from '@sse/express'
-import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express'
+import express, { type ErrorRequestHandler } from 'express'
 
 /**
- * The demo on Express: `GET /events` on `hub`, `POST /notify`, `GET` and `POST /chat`, and the
- * page. Mount it with `app.use()`, then {@link jsonErrors}.
+ * The demo on Express: `GET /events` on `hub`, `POST /notify`, the chat (`POST /chat`,
+ * `GET` and `DELETE /chat/:id`) on `chats`, and the page. Mount it with `app.use()`, then
+ * {@link jsonErrors}.
  */
-export function demoRoutes(hub: Hub<demo.Events>): express.Router {
+export function demoRoutes(hub: Hub<demo.Events>, chats: demo.DemoChats): express.Router {
   const router = express.Router()
   const json = express.json({ limit: '64kb' })
 
@@ -23,18 +24,27 @@ export function demoRoutes(hub: Hub<demo.Events>): express.Router {
     res.status(202).json({ ok: true })
   })
 
-  const prompt = (req: Request) =>
-    demo.promptOf(req.method === 'POST' ? req.body?.prompt : req.query.prompt)
-  const requirePrompt: RequestHandler = (req, res, next) => {
-    if (prompt(req) === undefined) res.status(400).json({ error: demo.missingPrompt })
-    else next()
-  }
-  // A stream of its own, outside the hub: it ends once the answer is done.
-  const streamAnswer = sse<demo.ChatEvents>({}, (req, res) =>
-    res.sse.pipe(demo.answer(prompt(req)!)),
+  // The chat: an answer runs detached and is stored part by part, so a reload or another
+  // instance reads it again at the location its first response names (SSE-Resume).
+  router.post(
+    '/chat',
+    json,
+    (req, res, next) => {
+      if (demo.promptOf(req.body) === undefined) res.status(400).json({ error: demo.missingPrompt })
+      else next()
+    },
+    sse<demo.ChatParts>(async (req) => ({
+      durable: await demo.startChat(chats, demo.promptOf(req.body)!, req.get('idempotency-key')),
+    })),
   )
-  router.get('/chat', requirePrompt, streamAnswer)
-  router.post('/chat', json, requirePrompt, streamAnswer)
+  router.get(
+    '/chat/:id',
+    sse<demo.ChatParts>((req) => ({ durable: chats.chats.get(req.params.id as string) })),
+  )
+  router.delete('/chat/:id', async (req, res) => {
+    if (await chats.chats.cancel(req.params.id)) res.status(204).end()
+    else res.status(404).json({ error: demo.noSuchChat })
+  })
 
   router.use(express.static(demo.pageDir))
   return router

@@ -3,8 +3,8 @@ import { closeStreams } from '@sse/express'
 import express from 'express'
 import { demoRoutes, jsonErrors } from './routes.ts'
 
-const { hub, close } = demo.createDemoHub()
-const app = express().use(demoRoutes(hub)).use(jsonErrors)
+const { hub, chats, close } = demo.createDemoHub()
+const app = express().use(demoRoutes(hub, chats)).use(jsonErrors)
 
 const server = app.listen(demo.settings.port, demo.settings.host, () => demo.logListening(server))
 

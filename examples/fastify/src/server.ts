@@ -1,9 +1,9 @@
 import fastifyStatic from '@fastify/static'
 import * as demo from '@sse/example-shared'
 import fastifySse from '@sse/fastify'
-import Fastify, { type FastifyError, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyError } from 'fastify'
 
-const { hub, stopTicker } = demo.createDemoHub()
+const { hub, chats, stopTicker } = demo.createDemoHub()
 
 const app = Fastify({ bodyLimit: 64 * 1024 })
 // The plugin gives every route reply.sse() and ends the open streams on app.close().
@@ -21,19 +21,21 @@ app.post('/notify', async (request, reply) => {
   return reply.code(202).send({ ok: true })
 })
 
-async function chat(value: unknown, reply: FastifyReply) {
-  const prompt = demo.promptOf(value)
+// The chat: an answer runs detached and is stored part by part, so a reload reads it again at
+// the location its first response names (SSE-Resume).
+app.post<{ Body: unknown }>('/chat', async (request, reply) => {
+  const prompt = demo.promptOf(request.body)
   if (prompt === undefined) return reply.code(400).send({ error: demo.missingPrompt })
-  // A stream of its own, outside the hub: it ends once the answer is done.
-  const session = await reply.sse<demo.ChatEvents>({ hub: undefined })
-  await session.pipe(demo.answer(prompt))
-}
-app.get<{ Querystring: { prompt?: string } }>('/chat', (request, reply) =>
-  chat(request.query.prompt, reply),
-)
-app.post<{ Body: { prompt?: unknown } | null }>('/chat', (request, reply) =>
-  chat(request.body?.prompt, reply),
-)
+  const key = request.headers['idempotency-key']
+  await reply.sse({ durable: await demo.startChat(chats, prompt, key as string | undefined) })
+})
+app.get<{ Params: { id: string } }>('/chat/:id', async (request, reply) => {
+  await reply.sse({ durable: chats.chats.get(request.params.id) })
+})
+app.delete<{ Params: { id: string } }>('/chat/:id', async (request, reply) => {
+  if (await chats.chats.cancel(request.params.id)) return reply.code(204).send()
+  return reply.code(404).send({ error: demo.noSuchChat })
+})
 
 // Body parsing fails with 400 (invalid JSON), 413 (over bodyLimit) or 415 (a content type
 // Fastify does not parse, which this app answers with 400 like any other bad body).
@@ -48,5 +50,5 @@ demo.logListening(app.server)
 // Ctrl+C: end the open streams (pages reconnect and resume once the server is back), then close.
 demo.onShutdown(async () => {
   stopTicker()
-  await app.close()
+  await Promise.all([app.close(), chats.hub.shutdown({ grace: demo.shutdownGrace })])
 })

@@ -2,12 +2,12 @@ import { serve } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import * as demo from '@sse/example-shared'
 import { closeStreams, sse, sseMiddleware } from '@sse/hono'
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { validator } from 'hono/validator'
 
-const { hub, close } = demo.createDemoHub()
+const { hub, chats, close } = demo.createDemoHub()
 const app = new Hono()
 const limit = bodyLimit({
   maxSize: 64 * 1024,
@@ -30,18 +30,31 @@ app.post(
   },
 )
 
-function chat(c: Context, value: unknown) {
-  const prompt = demo.promptOf(value)
-  if (prompt === undefined) return c.json({ error: demo.missingPrompt }, 400)
-  // A stream of its own, outside the hub: it ends once the answer is done.
-  return sse<demo.ChatEvents>(c, (stream) => stream.pipe(demo.answer(prompt)))
-}
-app.get('/chat', (c) => chat(c, c.req.query('prompt')))
+// The chat: an answer runs detached and is stored part by part, so a reload reads it again at
+// the location its first response names (SSE-Resume).
 app.post(
   '/chat',
   limit,
-  validator('json', (body: { prompt?: unknown } | null) => body),
-  (c) => chat(c, c.req.valid('json')?.prompt),
+  validator('json', (body, c) => {
+    const prompt = demo.promptOf(body)
+    return prompt === undefined ? c.json({ error: demo.missingPrompt }, 400) : { prompt }
+  }),
+  async (c) => {
+    const run = await demo.startChat(
+      chats,
+      c.req.valid('json').prompt,
+      c.req.header('idempotency-key'),
+    )
+    return sse<demo.ChatParts>(c, undefined, { durable: run })
+  },
+)
+app.get('/chat/:id', (c) =>
+  sse<demo.ChatParts>(c, undefined, { durable: chats.chats.get(c.req.param('id')) }),
+)
+app.delete('/chat/:id', async (c) =>
+  (await chats.chats.cancel(c.req.param('id')))
+    ? c.body(null, 204)
+    : c.json({ error: demo.noSuchChat }, 404),
 )
 
 app.use('/*', serveStatic({ root: demo.pageDir }))

@@ -5,7 +5,7 @@ import { closeStreams, sse } from '@sse/koa'
 import Koa from 'koa'
 import serve from 'koa-static'
 
-const { hub, close } = demo.createDemoHub()
+const { hub, chats, close } = demo.createDemoHub()
 const app = new Koa()
 const router = new Router()
 
@@ -32,22 +32,30 @@ router.post('/notify', async (ctx) => {
   ctx.body = { ok: true }
 })
 
-// GET /chat?prompt= or POST /chat {"prompt": ...}: 400 without a prompt.
-const requirePrompt: Koa.Middleware = async (ctx, next) => {
-  const body = ctx.request.body as { prompt?: unknown } | null | undefined
-  const prompt = demo.promptOf(ctx.method === 'POST' ? body?.prompt : ctx.query.prompt)
-  if (prompt === undefined) return ctx.throw(400, demo.missingPrompt)
-  ctx.state.prompt = prompt
-  await next()
-}
-// A stream of its own, outside the hub: it ends once the answer is done.
-const streamAnswer = sse<demo.ChatEvents>()
-router.get('/chat', requirePrompt, streamAnswer, (ctx) =>
-  ctx.sse.pipe(demo.answer(ctx.state.prompt)),
+// The chat: an answer runs detached and is stored part by part, so a reload reads it again at
+// the location its first response names (SSE-Resume).
+router.post(
+  '/chat',
+  async (ctx, next) => {
+    if (demo.promptOf(ctx.request.body) === undefined) return ctx.throw(400, demo.missingPrompt)
+    await next()
+  },
+  sse<demo.ChatParts>(async (ctx) => ({
+    durable: await demo.startChat(
+      chats,
+      demo.promptOf(ctx.request.body)!,
+      ctx.get('idempotency-key'),
+    ),
+  })),
 )
-router.post('/chat', requirePrompt, streamAnswer, (ctx) =>
-  ctx.sse.pipe(demo.answer(ctx.state.prompt)),
+router.get(
+  '/chat/:id',
+  sse<demo.ChatParts>((ctx) => ({ durable: chats.chats.get(ctx.params.id as string) })),
 )
+router.delete('/chat/:id', async (ctx) => {
+  if (!(await chats.chats.cancel(ctx.params.id as string))) return ctx.throw(404, demo.noSuchChat)
+  ctx.status = 204
+})
 
 app.use(router.routes()).use(router.allowedMethods())
 app.use(serve(demo.pageDir))

@@ -48,7 +48,7 @@ const tickUnderLease: demo.Tick = async (hub) => {
   }
 }
 
-const { hub, stopTicker } = demo.createDemoHub({ store, tick: tickUnderLease })
+const { hub, chats, stopTicker } = demo.createDemoHub({ store, tick: tickUnderLease })
 
 // The Express example's routes, with the instance's name on every response and a 503 while
 // Redis is unreachable.
@@ -58,7 +58,7 @@ app.use((_req, res, next) => {
   res.setHeader('X-Instance', instance)
   next()
 })
-app.use(demoRoutes(hub))
+app.use(demoRoutes(hub, chats))
 // A publish (POST /notify) fails with a RedisStoreError while Redis is unreachable.
 app.use(((error, _req, res, next) => {
   if (res.headersSent || !(error instanceof RedisStoreError)) return next(error)
@@ -93,6 +93,7 @@ demo.onShutdown(async () => {
   await store.client.eval(RELEASE, 1, LEASE, instance).catch(() => {})
   await Promise.all([
     hub.shutdown({ grace: demo.shutdownGrace }),
+    chats.hub.shutdown({ grace: demo.shutdownGrace }),
     closeStreams({ server, grace: demo.shutdownGrace }),
   ])
   await store.close()

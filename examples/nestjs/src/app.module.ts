@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common'
 import * as demo from '@sse/example-shared'
 import { SseHub, SseModule } from '@sse/nestjs'
+import { chatsProvider } from './chats'
 import { DemoController } from './demo.controller'
 
 /** Publishes a tick every TICK_MS while the application runs. */
@@ -31,6 +32,6 @@ export class Ticker implements OnApplicationBootstrap, OnModuleDestroy {
     SseModule.forRoot({ ...demo.hubOptions(), shutdownGrace: demo.shutdownGrace }),
   ],
   controllers: [DemoController],
-  providers: [Ticker],
+  providers: [Ticker, chatsProvider],
 })
 export class AppModule {}

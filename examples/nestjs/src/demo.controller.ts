@@ -2,32 +2,28 @@ import {
   BadRequestException,
   Body,
   Controller,
+  Delete,
+  Get,
   HttpCode,
   Inject,
+  NotFoundException,
+  Param,
   Post,
-  Query,
+  Req,
+  Res,
 } from '@nestjs/common'
-import type { SseStream } from '@sse/core'
+import { openNodeStream } from '@sse/core/node'
 import * as demo from '@sse/example-shared'
 import { SseHub, SseRoute } from '@sse/nestjs'
-
-/** The body of `POST /chat`, as JSON parsing leaves it: checked by {@link requirePrompt}. */
-type ChatBody = { prompt?: unknown } | undefined
-
-function requirePrompt(value: unknown): string {
-  const prompt = demo.promptOf(value)
-  if (prompt === undefined) throw new BadRequestException(demo.missingPrompt)
-  return prompt
-}
-
-/** The pretend model's answer, piped into the open stream; it ends once the answer is done. */
-function answer(prompt: string) {
-  return (stream: SseStream<demo.ChatEvents>) => stream.pipe(demo.answer(prompt))
-}
+import type { Request, Response } from 'express'
+import { CHATS } from './chats'
 
 @Controller()
 export class DemoController {
-  constructor(@Inject(SseHub) private readonly hub: SseHub<demo.Events>) {}
+  constructor(
+    @Inject(SseHub) private readonly hub: SseHub<demo.Events>,
+    @Inject(CHATS) private readonly chats: demo.DemoChats,
+  ) {}
 
   /** Ticks and notifications; a page that reconnects gets what it missed, then live events. */
   @SseRoute<demo.Events>('events', { maxLifetime: demo.settings.streamLifetimeMs })
@@ -44,15 +40,27 @@ export class DemoController {
     return { ok: true }
   }
 
-  /** A stream of its own, outside the hub. A missing prompt is a 400 before it opens. */
-  @SseRoute<demo.ChatEvents>('chat')
-  chat(@Query('prompt') value: unknown) {
-    return answer(requirePrompt(value))
+  /**
+   * Starts the answer as a durable stream and opens this response on it; the stream's head names
+   * where to resume (`SSE-Resume`). A missing prompt is a 400 before anything runs.
+   */
+  @Post('chat')
+  async chat(@Body() body: unknown, @Req() req: Request, @Res() res: Response) {
+    const prompt = demo.promptOf(body)
+    if (prompt === undefined) throw new BadRequestException(demo.missingPrompt)
+    const run = await demo.startChat(this.chats, prompt, req.get('idempotency-key'))
+    await openNodeStream(req, res, { durable: run })
   }
 
-  /** The same answer for fetch clients that POST `{"prompt": "..."}`. */
-  @SseRoute<demo.ChatEvents>('chat', { method: 'POST' })
-  chatPost(@Body() body: ChatBody) {
-    return answer(requirePrompt(body?.prompt))
+  /** Reads an answer again: what the client missed after its `Last-Event-ID`, then live. */
+  @Get('chat/:id')
+  async resume(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
+    await openNodeStream(req, res, { durable: this.chats.chats.get(id) })
+  }
+
+  @Delete('chat/:id')
+  @HttpCode(204)
+  async cancel(@Param('id') id: string) {
+    if (!(await this.chats.chats.cancel(id))) throw new NotFoundException(demo.noSuchChat)
   }
 }

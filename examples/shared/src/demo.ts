@@ -1,21 +1,16 @@
 /**
  * The part of the demo that does not depend on the framework, once for every example: its
- * events, settings, hub and ticker, the checks of what clients send, the pretend language model,
- * the page's folder and the shutdown signals. An example adds only what its framework does its
+ * events, settings, hub and ticker, the chat's durable streams (chat.ts), the checks of what
+ * clients send, the page's folder and the shutdown signals. An example adds only what its framework does its
  * own way: routes, body parsing, error responses, static files and listening.
  * @module
  */
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import {
-  createHub,
-  type EventStore,
-  type Hub,
-  type HubOptions,
-  MemoryStore,
-  type SseMessage,
-} from '@sse/core'
+import { createHub, type EventStore, type Hub, type HubOptions, MemoryStore } from '@sse/core'
+import { createChats, type DemoChats } from './chat.ts'
+
+export * from './chat.ts'
 
 /** The events of the `/events` stream. */
 export type Events = {
@@ -24,9 +19,6 @@ export type Events = {
   /** One for each accepted `POST /notify`. */
   notification: { text: string; time: string }
 }
-
-/** The events of a `/chat` answer. */
-export type ChatEvents = { token: string; done: { tokens: number } }
 
 /** The settings from the environment, with their defaults (the table in examples/README.md). */
 export const settings = {
@@ -91,9 +83,10 @@ export interface DemoHubOptions {
   tick?: Tick
 }
 
-/** The demo's hub, with its ticker running. */
+/** The demo's hub, with its ticker running, and the chat's durable streams on its store. */
 export interface DemoHub {
   readonly hub: Hub<Events>
+  readonly chats: DemoChats
   stopTicker(): void
   /**
    * Stops the ticker and ends the open streams (pages reconnect and resume once a server is
@@ -111,13 +104,18 @@ export function createDemoHub(options: DemoHubOptions = {}): DemoHub {
     ...hubOptions(options.store),
     maxLifetime: settings.streamLifetimeMs,
   })
+  const chats = createChats(hub.store, settings.heartbeatMs)
   const stopTicker = startTicker(hub, options.tick)
   return {
     hub,
+    chats,
     stopTicker,
     async close() {
       stopTicker()
-      await hub.shutdown({ grace: shutdownGrace })
+      await Promise.all([
+        hub.shutdown({ grace: shutdownGrace }),
+        chats.hub.shutdown({ grace: shutdownGrace }),
+      ])
     },
   }
 }
@@ -129,29 +127,6 @@ export const invalidText = 'expected JSON {"text": "<1 to 1000 characters>"}'
 export function textOf(body: unknown): string | undefined {
   const text = (body as { text?: unknown } | null | undefined)?.text
   return typeof text === 'string' && text.length >= 1 && text.length <= 1000 ? text : undefined
-}
-
-/** What `/chat` answers (400) when {@link promptOf} finds no prompt. */
-export const missingPrompt = 'a prompt is required'
-
-/**
- * The prompt of a `/chat` request, when it is a non-empty string.
- *
- * @param value - the `prompt` query parameter (GET) or body field (POST)
- */
-export function promptOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
-}
-
-/** A pretend language model: its answer one token at a time, then `done`. */
-export async function* answer(prompt: string): AsyncGenerator<SseMessage<ChatEvents>> {
-  const text = `You asked: "${prompt}". A language model streams its answer like this, one token at a time.`
-  const tokens = text.split(/(?= )/)
-  for (const token of tokens) {
-    await sleep(40)
-    yield { event: 'token', data: token }
-  }
-  yield { event: 'done', data: { tokens: tokens.length } }
 }
 
 /**
