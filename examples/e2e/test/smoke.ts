@@ -4,15 +4,13 @@ import {
   type ReceivedEvent,
   type StreamClient,
   waitFor,
-  within,
 } from '@sse/test-utils'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chatCases } from './chat-smoke.ts'
 import { type ExampleName, type RunningExample, startExample } from './examples.ts'
 
 const TICK_MS = 250
 const HEARTBEAT_MS = 100
-const PROMPT = 'one two three four five six seven eight'
 
 type Tick = { id: string; n: number; time: string }
 
@@ -40,28 +38,6 @@ function notificationOf(stream: StreamClient, text: string): ReceivedEvent | und
     .find((event) => event.event === 'notification' && JSON.parse(event.data).text === text)
 }
 
-/** Reads a whole fetch response as SSE; resolves once the server has ended the body. */
-async function readEvents(response: Response): Promise<EventSourceMessage[]> {
-  const events: EventSourceMessage[] = []
-  const parser = createParser({ onEvent: (event) => events.push(event) })
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
-  for (let read = await reader.read(); !read.done; read = await reader.read())
-    parser.feed(read.value)
-  return events
-}
-
-/** A chat answer: tokens in order, then one `done` with their count, then the end. */
-function expectAnswer(events: EventSourceMessage[]) {
-  const done = events.at(-1)
-  const tokens = events.slice(0, -1)
-  expect(done?.event).toBe('done')
-  expect(tokens.length).toBeGreaterThan(5)
-  expect(tokens.every((event) => event.event === 'token' && event.data !== '')).toBe(true)
-  expect(JSON.parse(done!.data)).toEqual({ tokens: tokens.length })
-  // The answer repeats the prompt word for word: the tokens arrived in order.
-  expect(tokens.map((event) => event.data).join('')).toContain(PROMPT)
-}
-
 /** Options of {@link smokeSuite}. */
 export interface SmokeOptions {
   /**
@@ -74,7 +50,7 @@ export interface SmokeOptions {
 /**
  * The HTTP contract every example serves (examples/README.md), over real sockets: the page,
  * `/events` with ticks, heartbeats, notifications and resume, `/notify` and its refusals,
- * `/chat` over GET and POST, and streams that end after `STREAM_LIFETIME_MS`.
+ * the chat's durable answers (chat-smoke.ts), and streams that end after `STREAM_LIFETIME_MS`.
  */
 export function smokeSuite(name: ExampleName, options: SmokeOptions = {}): void {
   // Concurrent: the tests wait on timers far more than they work, and each reads its own streams.
@@ -103,6 +79,7 @@ export function smokeSuite(name: ExampleName, options: SmokeOptions = {}): void 
           ...options.env?.(),
           TICK_MS: String(TICK_MS),
           HEARTBEAT_MS: String(HEARTBEAT_MS),
+          TOKEN_MS: '5',
         }),
         startExample(name, { ...options.env?.(), TICK_MS: '100', STREAM_LIFETIME_MS: '500' }),
       ])
@@ -113,13 +90,15 @@ export function smokeSuite(name: ExampleName, options: SmokeOptions = {}): void 
       await Promise.all([app?.stop(), short?.stop()])
     })
 
-    it('GET / serves the shared demo page, with its script and style', async () => {
+    it('GET / serves the shared demo page, with its scripts (@sse/client bundled) and style', async () => {
       const page = await fetch(`${app.url}/`)
       expect(page.status).toBe(200)
       expect(page.headers.get('content-type')).toMatch(/^text\/html/)
-      expect(await page.text()).toContain('<script src="demo.js"')
+      expect(await page.text()).toContain('<script type="module" src="demo.js"')
       for (const [file, type] of [
         ['demo.js', /javascript/],
+        ['chat.js', /javascript/],
+        ['vendor/sse-client.js', /javascript/],
         ['demo.css', /^text\/css/],
       ] as const) {
         const response = await fetch(`${app.url}/${file}`)
@@ -279,34 +258,7 @@ export function smokeSuite(name: ExampleName, options: SmokeOptions = {}): void 
       stream.close()
     })
 
-    it('GET /chat?prompt= streams tokens in order, then done with their count, then ends', async () => {
-      const response = await fetch(`${app.url}/chat?prompt=${encodeURIComponent(PROMPT)}`, {
-        headers: { accept: 'text/event-stream' },
-      })
-      expect(response.status).toBe(200)
-      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
-      expectAnswer(await within('the GET /chat answer', 20_000, readEvents(response)))
-    })
-
-    it('POST /chat streams the same answer for fetch clients', async () => {
-      const response = await post('/chat', JSON.stringify({ prompt: PROMPT }))
-      expect(response.status).toBe(200)
-      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
-      expectAnswer(await within('the POST /chat answer', 20_000, readEvents(response)))
-    })
-
-    it('/chat without a prompt answers 400 with {error}', async () => {
-      const refusals = [
-        await fetch(`${app.url}/chat`),
-        await fetch(`${app.url}/chat?prompt=`),
-        await post('/chat', '{}'),
-        await post('/chat', '{"prompt":'),
-      ]
-      for (const response of refusals) {
-        expect(response.status).toBe(400)
-        expect(await response.json()).toEqual({ error: expect.stringMatching(/\S/) })
-      }
-    })
+    chatCases(() => app)
 
     it('with STREAM_LIFETIME_MS, ends each stream after about that long', async () => {
       // Timed from before the request: the server's clock for the lifetime starts later than

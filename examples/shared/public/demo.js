@@ -1,4 +1,7 @@
-// The demo page of every example: plain browser APIs, no build step.
+// The demo page of every example. The event stream uses the browser's own EventSource; the chat
+// (chat.js) reads its durable answers with @sse/client.
+import './chat.js'
+
 const $ = (id) => document.getElementById(id)
 const MAX_BARS = 60
 const MAX_NOTIFICATIONS = 50
@@ -18,24 +21,29 @@ function remember(event) {
 
 // The browser's EventSource reconnects by itself after the stream ends or the server goes away,
 // sending the last id it saw as Last-Event-ID: the server replays what the page missed.
+let source
+let retryTimer
+
 function connect(url) {
-  const source = new EventSource(url)
+  source = new EventSource(url)
+  const own = source
   source.addEventListener('open', () => {
     view.opens++
     $('reconnects').textContent = String(Math.max(0, view.opens - 1))
     showState('open')
   })
   source.addEventListener('error', () => {
-    if (source.readyState === EventSource.CONNECTING) {
+    if (own.readyState === EventSource.CONNECTING) {
       showState('reconnecting')
       return
     }
-    // Closed for good (the server answered with an error status): start again by hand, with
-    // the last id in the query since a new EventSource cannot set Last-Event-ID.
+    // Closed for good (the server answered with an error status): start again by hand.
     showState('closed')
-    const query = view.lastId ? `?lastEventId=${encodeURIComponent(view.lastId)}` : ''
-    setTimeout(() => connect(`/events${query}`), 5000)
+    retryTimer = setTimeout(() => connect(resumeUrl()), 5000)
   })
+  // The first frame of a hub stream: the cursor of an empty page, so Stop keeps one even
+  // before the first tick.
+  source.addEventListener('sse-cursor', remember)
   source.addEventListener('tick', (event) => {
     remember(event)
     const { n, time } = JSON.parse(event.data)
@@ -55,7 +63,28 @@ function connect(url) {
       'may be missing. Newer events continue below.'
     lost.hidden = false
   })
+  $('stop').disabled = false
+  $('start').disabled = true
+  $('stopped').hidden = true
 }
+
+// A new EventSource cannot set Last-Event-ID: the cursor goes in the query instead.
+function resumeUrl() {
+  return view.lastId ? `/events?lastEventId=${encodeURIComponent(view.lastId)}` : '/events'
+}
+
+// Stop closes the stream and keeps its cursor; Start resumes from it, so the events published
+// meanwhile arrive then, each once.
+$('stop').addEventListener('click', () => {
+  source.close()
+  clearTimeout(retryTimer)
+  showState('stopped')
+  $('stop').disabled = true
+  $('start').disabled = false
+  $('cursor-kept').textContent = view.lastId ?? 'none yet'
+  $('stopped').hidden = false
+})
+$('start').addEventListener('click', () => connect(resumeUrl()))
 
 function addTick(n, delay) {
   // The smallest delay seen stands for the clock difference between server and browser.
@@ -118,62 +147,6 @@ async function readError(response) {
   const body = await response?.json().catch(() => undefined)
   return body?.error ?? (response && `HTTP ${response.status}`)
 }
-
-// A minimal text/event-stream parser for fetch: EventSource cannot send a POST body.
-function sseParser(onEvent) {
-  let buffer = ''
-  let type = ''
-  let data = []
-  return (chunk) => {
-    buffer += chunk
-    const lines = buffer.split(/\r\n|\r|\n/)
-    buffer = lines.pop()
-    for (const line of lines) {
-      if (line === '') {
-        if (data.length > 0) onEvent(type || 'message', data.join('\n'))
-        type = ''
-        data = []
-        continue
-      }
-      const colon = line.indexOf(':')
-      const field = colon === -1 ? line : line.slice(0, colon)
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
-      if (field === 'event') type = value
-      else if (field === 'data') data.push(value)
-    }
-  }
-}
-
-let asking
-$('chat-form').addEventListener('submit', async (event) => {
-  event.preventDefault()
-  asking?.abort()
-  asking = new AbortController()
-  const answer = $('chat-answer')
-  const meta = $('chat-meta')
-  answer.textContent = ''
-  meta.textContent = 'streaming...'
-  try {
-    const response = await fetch('/chat', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ prompt: $('chat-prompt').value }),
-      signal: asking.signal,
-    })
-    if (!response.ok) {
-      meta.textContent = await readError(response)
-      return
-    }
-    const feed = sseParser((type, data) => {
-      if (type === 'token') answer.textContent += data
-      if (type === 'done') meta.textContent = `${JSON.parse(data).tokens} tokens`
-    })
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-    for (let read = await reader.read(); !read.done; read = await reader.read()) feed(read.value)
-  } catch (error) {
-    if (error.name !== 'AbortError') meta.textContent = `failed: ${error.message}`
-  }
-})
 
 window.addEventListener('resize', drawChart)
 connect('/events')
