@@ -1,7 +1,27 @@
 import type { AddressInfo } from 'node:net'
-import type { ConformanceTarget, RequestInfo } from '@sse/test-utils'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { ConformanceTarget, DurableScenario, RequestInfo } from '@sse/test-utils'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifySse from '../src/index'
+
+/** Durable streams as a Fastify app serves them: `reply.sse({ durable })`. */
+function durableRoutes(app: FastifyInstance, { streams, produce }: DurableScenario) {
+  const header = (request: FastifyRequest, name: string) =>
+    request.headers[name] as string | undefined
+  app.post('/durable', async (request, reply) => {
+    const owner = header(request, 'x-user')
+    const idempotencyKey = header(request, 'idempotency-key')
+    await reply.sse({ durable: await streams.start({ owner, idempotencyKey, produce }) })
+  })
+  app.get<{ Params: { id: string } }>('/durable/:id', async (request, reply) => {
+    const owner = header(request, 'x-user')
+    await reply.sse({ durable: streams.get(request.params.id, { owner }) })
+  })
+  app.delete<{ Params: { id: string } }>('/durable/:id', async (request, reply) => {
+    const owner = header(request, 'x-user')
+    const cancelled = await streams.cancel(request.params.id, { owner })
+    return reply.code(cancelled ? 204 : 404).send()
+  })
+}
 
 /**
  * The conformance target for `@sse/fastify`: a Fastify 5 app (HTTP/1.1, or h2c with
@@ -29,6 +49,7 @@ export function fastifyTarget(http2 = false): ConformanceTarget {
             .type('text/plain')
             .send(refusal.body ?? '')
       })
+      if (scenario.durable) durableRoutes(app, scenario.durable)
       app.get('/events', async (request, reply) => {
         const session = await reply.sse(scenario.options?.(info(request)))
         await scenario.onOpen?.(session, info(request))

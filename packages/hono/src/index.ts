@@ -55,7 +55,8 @@ function presetHeaders(c: Context, extra: HeadersInput | undefined): Headers {
  * Opens an event stream and returns the `Response` to return from the handler. Headers set
  * before (`c.header()`, `hono/cors`, `secureHeaders`...) are kept. On `@hono/node-server` the
  * stream opens once the middleware chain has finished, so headers that middleware adds after
- * `await next()` are kept too; then `callback` runs.
+ * `await next()` are kept too; then `callback` runs. Read the request body (a POST's prompt)
+ * before calling it: a body still unread then is discarded.
  *
  * @example
  * ```ts
@@ -122,6 +123,9 @@ export async function sse<M extends EventMap = EventMap, C extends Context = Con
       },
     )
   })
+  // @hono/node-server over HTTP/2 destroys a response whose request body is still unread just
+  // after the handler returns (a POST that starts a stream without reading its body): discard it.
+  if (!c.req.raw.bodyUsed && !incoming.readableEnded) incoming.resume()
   const sent = c.newResponse(null, { headers: { [ALREADY_SENT]: 'true' } })
   // @hono/node-server (1.13 to 2.1) writes its own light Response objects through a shortcut that
   // ignores the marker; reading `body` turns this one into a standard Response, which it checks.

@@ -3,6 +3,7 @@ import { createServer as createH2Server } from 'node:http2'
 import { createAdaptorServer } from '@hono/node-server'
 import {
   type ConformanceTarget,
+  type DurableScenario,
   listen,
   type RequestInfo,
   type StreamScenario,
@@ -10,7 +11,7 @@ import {
 } from '@sse/test-utils'
 import { type Context, Hono } from 'hono'
 import type { StatusCode } from 'hono/utils/http-status'
-import { sse } from '../src/index'
+import { sse, sseMiddleware } from '../src/index'
 
 function requestInfo(c: Context): RequestInfo {
   const url = new URL(c.req.url)
@@ -28,12 +29,40 @@ export type HonoServing =
   /** `app.fetch` behind the suite's node:http bridge: no Node bindings, so the web path. */
   | 'fetch'
 
+/** Durable streams as a Hono app serves them: `sseMiddleware()` with async options. */
+function durableRoutes(app: Hono, { streams, produce }: DurableScenario, serving: HonoServing) {
+  const transport = serving === 'node-server-web' ? 'web' : 'auto'
+  app.post(
+    '/durable',
+    sseMiddleware(async (c) => ({
+      transport,
+      durable: await streams.start({
+        owner: c.req.header('x-user'),
+        idempotencyKey: c.req.header('idempotency-key'),
+        produce,
+      }),
+    })),
+  )
+  app.get(
+    '/durable/:id',
+    sseMiddleware((c) => ({
+      transport,
+      durable: streams.get(c.req.param('id')!, { owner: c.req.header('x-user') }),
+    })),
+  )
+  app.delete('/durable/:id', async (c) => {
+    const cancelled = await streams.cancel(c.req.param('id'), { owner: c.req.header('x-user') })
+    return c.body(null, cancelled ? 204 : 404)
+  })
+}
+
 function appFor(scenario: StreamScenario, serving: HonoServing): Hono {
   const app = new Hono()
   app.use(async (c, next) => {
     c.header('X-Preset', 'kept')
     await next()
   })
+  if (scenario.durable) durableRoutes(app, scenario.durable, serving)
   app.get('/events', (c) => {
     const info = requestInfo(c)
     const refusal = scenario.refuse?.(info)

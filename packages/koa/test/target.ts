@@ -3,6 +3,7 @@ import { createServer as createH2Server } from 'node:http2'
 import Router from '@koa/router'
 import {
   type ConformanceTarget,
+  type DurableScenario,
   listen,
   type RequestInfo,
   type StreamScenario,
@@ -13,6 +14,29 @@ import type { KoaClass } from './helpers'
 
 function requestInfo(ctx: Context): RequestInfo {
   return { url: ctx.url, headers: ctx.headers }
+}
+
+/** Durable streams as a Koa app serves them: `sse()` with options from an async function. */
+function durableRoutes(router: Router, { streams, produce }: DurableScenario) {
+  // ctx.get() answers '' for a missing header; the owner is then undefined.
+  const owner = (ctx: Context) => ctx.get('x-user') || undefined
+  router.post(
+    '/durable',
+    sse(async (ctx) => ({
+      durable: await streams.start({
+        owner: owner(ctx),
+        idempotencyKey: ctx.get('idempotency-key') || undefined,
+        produce,
+      }),
+    })),
+  )
+  router.get(
+    '/durable/:id',
+    sse((ctx) => ({ durable: streams.get(ctx.params.id!, { owner: owner(ctx) }) })),
+  )
+  router.delete('/durable/:id', async (ctx) => {
+    ctx.status = (await streams.cancel(ctx.params.id!, { owner: owner(ctx) })) ? 204 : 404
+  })
 }
 
 function appFor(Koa: KoaClass, scenario: StreamScenario) {
@@ -27,6 +51,7 @@ function appFor(Koa: KoaClass, scenario: StreamScenario) {
     await next()
   })
   const router = new Router()
+  if (scenario.durable) durableRoutes(router, scenario.durable)
   router.get(
     '/events',
     async (ctx, next) => {
