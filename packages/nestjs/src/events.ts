@@ -1,4 +1,4 @@
-import type { EventMap, MessageFields, SseStream } from '@sse/core'
+import type { DurableRef, EventMap, MessageFields, SseStream } from '@sse/core'
 import type { Observable } from 'rxjs'
 import type { HubObservable } from './hub'
 
@@ -32,6 +32,7 @@ export type SseMessageEvent<M extends EventMap = EventMap> = string extends keyo
 /**
  * What an `@SseRoute()` handler returns (or resolves to): an Observable or an async iterable of
  * events (a string is the data of an unnamed event), `hub.subscribe(...)` to join the hub, a
+ * durable stream (what `streams.start(...)` resolves to, or `streams.get(id, { owner })`), a
  * function that gets the open stream, or nothing.
  *
  * @typeParam M - the application's event map; the default accepts any Nest `MessageEvent`
@@ -40,6 +41,7 @@ export type SseSource<M extends EventMap = EventMap> =
   | Observable<SseMessageEvent<M> | string>
   | AsyncIterable<SseMessageEvent<M> | string>
   | HubObservable<M>
+  | DurableRef
   | ((stream: SseStream<M>) => void | Promise<void>)
   | undefined
   | void

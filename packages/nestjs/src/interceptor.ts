@@ -8,7 +8,13 @@ import {
   type NestInterceptor,
   Optional,
 } from '@nestjs/common'
-import type { OpenOptions, SseMessage, SseStream } from '@sse/core'
+import {
+  type DurableRef,
+  DurableStreams,
+  type OpenOptions,
+  type SseMessage,
+  type SseStream,
+} from '@sse/core'
 import { dropStream, failStream } from '@sse/core/adapter'
 import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
 import { isObservable, Observable, type Unsubscribable } from 'rxjs'
@@ -32,6 +38,11 @@ function toMessage(event: SseMessageEvent | string): SseMessage {
   if (typeof event === 'string') return { data: event }
   const { type, data, id, retry, comment } = event
   return { event: type, data, id, retry, comment }
+}
+
+/** A durable stream from `streams.start(...)` or `streams.get(...)`: the stream reads it. */
+function isDurable(value: unknown): value is DurableRef {
+  return (value as Partial<DurableRef> | null)?.streams instanceof DurableStreams
 }
 
 function isSource(value: object): boolean {
@@ -92,15 +103,17 @@ export class SseInterceptor implements NestInterceptor {
     end: () => void,
   ): Promise<void> {
     const joins = result instanceof HubObservable
-    if (result != null && !joins && !isSource(result)) {
+    const durable = isDurable(result)
+    if (result != null && !joins && !durable && !isSource(result)) {
       throw new TypeError(
-        'An @SseRoute() handler must return an Observable, an async iterable, a ReadableStream or a function',
+        'An @SseRoute() handler must return an Observable, an async iterable, a ReadableStream, a function or a durable stream',
       )
     }
     const options: OpenOptions = {
       ...this.options,
       ...(typeof route === 'function' ? route(request) : route),
       ...(joins ? { hub: result.hub, ...result.membership } : {}),
+      ...(durable ? { durable: result } : {}),
     }
     const res = (reply.raw ?? reply) as NodeResponse
     if (reply.raw) {
@@ -133,7 +146,8 @@ export class SseInterceptor implements NestInterceptor {
       { once: true },
     )
     gone.addEventListener('abort', () => stream.close(), { once: true })
-    if (joins || result == null) return
+    // A hub or a durable stream's producer feeds it: nothing of the handler's to read.
+    if (joins || durable || result == null) return
     if (typeof result === 'function') {
       Promise.resolve()
         .then(() => result(stream))

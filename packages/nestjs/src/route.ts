@@ -70,7 +70,8 @@ function requestMethod(method: SseRouteMethod = RequestMethod.GET): RequestMetho
  * and exception filters run before the stream opens, so a failed `@Body()` validation answers
  * `400` and nothing is streamed. The handler returns an Observable or an async iterable (a Node
  * ReadableStream is one) of Nest `MessageEvent`s, `hub.subscribe(...)` for a resumable
- * broadcast, or a function that gets the open stream.
+ * broadcast, a durable stream (`streams.start(...)` on a POST, `streams.get(id, { owner })` on
+ * the GET that resumes it), or a function that gets the open stream.
  *
  * `@SseRoute<Events>()` checks what the handler returns against the application's event map
  * (see {@link SseMessageEvent}); without it, any `MessageEvent` goes.
@@ -88,6 +89,12 @@ function requestMethod(method: SseRouteMethod = RequestMethod.GET): RequestMetho
  * @SseRoute<ChatEvents>('chat', { method: 'POST' })
  * chat(@Body() body: ChatDto) {
  *   return (stream: SseStream<ChatEvents>) => stream.pipe(answer(body.prompt))
+ * }
+ *
+ * // Durable: the answer outlives the request and resumes by GET at chat/:id.
+ * @SseRoute<ChatEvents>('chat', { method: 'POST' })
+ * start(@Body() body: ChatDto, @Headers('x-user') owner: string) {
+ *   return this.chats.start({ owner, produce: (out) => answerTo(body.prompt, out) })
  * }
  * ```
  */

@@ -7,11 +7,16 @@ import {
   type CanActivate,
   Catch,
   Controller,
+  Delete,
   type ExceptionFilter,
   type ExecutionContext,
+  Headers,
+  HttpCode,
   type INestApplication,
   Module,
   type NestInterceptor,
+  NotFoundException,
+  Param,
   Req,
   UseFilters,
   UseGuards,
@@ -21,7 +26,12 @@ import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import type { SseStream } from '@sse/core'
 import type { NodeRequest } from '@sse/core/node'
-import type { ConformanceTarget, RequestInfo, StreamScenario } from '@sse/test-utils'
+import type {
+  ConformanceTarget,
+  DurableScenario,
+  RequestInfo,
+  StreamScenario,
+} from '@sse/test-utils'
 import { SseModule, SseRoute } from '../src'
 import { nest } from './helpers'
 
@@ -37,6 +47,29 @@ class Refusal {
     readonly status: number,
     readonly body: string,
   ) {}
+}
+
+/** Durable streams as a Nest controller serves them: the handlers return the stream. */
+function durableController({ streams, produce }: DurableScenario) {
+  @Controller('durable')
+  class DurableController {
+    @SseRoute('', { method: 'POST' })
+    start(@Headers('x-user') owner?: string, @Headers('idempotency-key') idempotencyKey?: string) {
+      return streams.start({ owner, idempotencyKey, produce })
+    }
+
+    @SseRoute(':id')
+    resume(@Param('id') id: string, @Headers('x-user') owner?: string) {
+      return streams.get(id, { owner })
+    }
+
+    @Delete(':id')
+    @HttpCode(204)
+    async cancel(@Param('id') id: string, @Headers('x-user') owner?: string) {
+      if (!(await streams.cancel(id, { owner }))) throw new NotFoundException()
+    }
+  }
+  return DurableController
 }
 
 function appModule(scenario: StreamScenario) {
@@ -79,7 +112,10 @@ function appModule(scenario: StreamScenario) {
     // C17 expects nothing after a handler fails; the default `stream-error` event is covered by
     // stream.test.ts.
     imports: [SseModule.forRoot({ shutdownGrace: 200, errorEvent: false })],
-    controllers: [EventsController],
+    controllers: [
+      EventsController,
+      ...(scenario.durable ? [durableController(scenario.durable)] : []),
+    ],
   })
   class AppModule {}
   return AppModule
