@@ -1,6 +1,7 @@
 import type { Connection, HeaderPairs } from './connection'
-import type { DurableRef } from './durable'
+import { durableInternals } from './durable'
 import type { DurableState } from './durable-store'
+import type { DurableRef } from './durable-types'
 import { RESUME_HEADER } from './head'
 import type { Start } from './start'
 import { streamInternals as internals, type SseStream } from './stream'
@@ -44,7 +45,7 @@ export async function openDurable(
     return undefined
   }
   headers[RESUME_HEADER] = ref.location
-  if (!state.ended) internals.onClose(stream, ref.streams.watch(ref.id))
+  if (!state.ended) internals.onClose(stream, durableInternals.watch(ref.streams, ref.id))
   return state
 }
 

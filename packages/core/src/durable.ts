@@ -1,65 +1,18 @@
-import { type DurableWriter, errorInput, runProducer } from './durable-producer'
+import { errorInput, runProducer } from './durable-producer'
 import type { DurableBackend, DurableState } from './durable-store'
+import type {
+  DurableRef,
+  DurableRun,
+  DurableStartOptions,
+  DurableStreamsOptions,
+} from './durable-types'
 import { type Hub, hubInternals } from './hub'
 import type { EventMap } from './types'
 
-/** Options of {@link createDurableStreams}. */
-export interface DurableStreamsOptions {
-  /**
-   * The URL where a client resumes a stream, by id: a GET route that opens it with
-   * `durable: streams.get(id, { owner })`. Sent in the `SSE-Resume` header; relative URLs are
-   * resolved by the client against the request's.
-   */
-  location: (id: string) => string
-  /**
-   * How long a stream can be read after its last part, in milliseconds: a finished answer
-   * replays in full until then, and after it a GET gets 404.
-   * @default 86400000 (24 h)
-   */
-  ttl?: number
-  /**
-   * How long a producer's lease lasts, in milliseconds; it is renewed every third of it. When
-   * the producer's process dies, its readers get an `error` event with reason `producer-lost`
-   * within twice this (C30).
-   * @default 15000 (the default heartbeat)
-   */
-  lease?: number
-}
-
-/** Options of {@link DurableStreams.start}. */
-export interface DurableStartOptions<M extends EventMap = EventMap> {
-  /**
-   * Produces the stream's parts with `out.send(...)`, detached from the request that started
-   * it: a client that leaves does not stop it. What it returns is the `done` event's data; what
-   * it throws ends the stream with `error` (reason `failed`) and goes to the hub's `onError`.
-   * `signal` aborts when the stream is cancelled or this process lost the lease.
-   */
-  produce: (out: DurableWriter<M>, signal: AbortSignal) => unknown
-  /** Who may read and cancel the stream, for example the user id; checked on every open and cancel. */
-  owner?: string
-  /**
-   * Names the request (for example its `Idempotency-Key` header): a start with a key that
-   * names a stream still kept returns that stream and runs nothing (C31).
-   */
-  idempotencyKey?: string
-}
-
-/** A durable stream to open: pass it as the `durable` option of `openNodeStream`, an adapter... */
-export interface DurableRef {
-  /** The stream's id: 128 random bits, base64url. */
-  readonly id: string
-  /** Where the client resumes it (`SSE-Resume`). */
-  readonly location: string
-  /** The owner an open of this reference must match. */
-  readonly owner: string | undefined
-  /** The streams it belongs to. */
-  readonly streams: DurableStreams
-}
-
-/** A started durable stream. */
-export interface DurableRun extends DurableRef {
-  /** False when an idempotency key named a stream already started: nothing new runs. */
-  readonly created: boolean
+/** What opening a durable stream needs beyond the public methods; no entry point exports it. */
+export const durableInternals = {} as {
+  /** Checks the stream's producer while the returned function is not called (C30). */
+  watch(streams: DurableStreams, id: string): () => void
 }
 
 // 22 base64url characters: 128 bits.
@@ -89,6 +42,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * `error`, which ends it (C29, C30). Create with {@link createDurableStreams}.
  */
 export class DurableStreams<M extends EventMap = EventMap> {
+  static {
+    durableInternals.watch = (streams, id) => streams.#watch(id)
+  }
+
   /** The hub whose store keeps the streams. */
   readonly hub: Hub<M>
   readonly #backend: DurableBackend
@@ -177,7 +134,7 @@ export class DurableStreams<M extends EventMap = EventMap> {
    * A reference to open a stream by its id (from the route's path), for the owner given:
    * opening it answers 404 when the stream is unknown, expired, or another owner's.
    */
-  get(id: string, options: { owner?: string } = {}): DurableRef {
+  get(id: string, options: { owner?: string | undefined } = {}): DurableRef {
     const owner = text('owner', options.owner)
     return { id, location: this.#location(id), owner, streams: this as DurableStreams }
   }
@@ -186,7 +143,7 @@ export class DurableStreams<M extends EventMap = EventMap> {
    * Cancels a stream wherever its producer runs: its signal aborts and the stream ends with
    * `error` (reason `cancelled`). False when there is no such stream of this owner.
    */
-  async cancel(id: string, options: { owner?: string } = {}): Promise<boolean> {
+  async cancel(id: string, options: { owner?: string | undefined } = {}): Promise<boolean> {
     const state = await this.state(id, text('owner', options.owner))
     if (!state) return false
     if (!state.ended) await this.#backend.cancel(id)
@@ -203,7 +160,7 @@ export class DurableStreams<M extends EventMap = EventMap> {
   }
 
   /** Checks, while this process has readers of the stream, that its producer is alive. */
-  watch(id: string): () => void {
+  #watch(id: string): () => void {
     this.#watched.set(id, (this.#watched.get(id) ?? 0) + 1)
     this.#sweep ??= setInterval(() => {
       for (const id of this.#watched.keys()) {

@@ -18,14 +18,7 @@ export {
   type StreamCloseMessage,
   type StreamOpenMessage,
 } from './diagnostics'
-export {
-  createDurableStreams,
-  type DurableRef,
-  type DurableRun,
-  type DurableStartOptions,
-  DurableStreams,
-  type DurableStreamsOptions,
-} from './durable'
+export { createDurableStreams, DurableStreams } from './durable'
 export {
   type DurableErrorReason,
   type DurableSendArgs,
@@ -33,6 +26,12 @@ export {
   type DurableWriter,
 } from './durable-producer'
 export type { DurableBackend, DurableInit, DurableState } from './durable-store'
+export type {
+  DurableRef,
+  DurableRun,
+  DurableStartOptions,
+  DurableStreamsOptions,
+} from './durable-types'
 export { type EncodeOptions, type EventFields, encodeComment, encodeEvent } from './encoder'
 export {
   CURSOR_EVENT,
