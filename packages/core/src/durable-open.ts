@@ -3,6 +3,7 @@ import { durableInternals } from './durable'
 import type { DurableState } from './durable-store'
 import type { DurableRef } from './durable-types'
 import { RESUME_HEADER } from './head'
+import { hubInternals } from './hub'
 import type { Start } from './start'
 import { streamInternals as internals, type SseStream } from './stream'
 
@@ -45,7 +46,16 @@ export async function openDurable(
     return undefined
   }
   headers[RESUME_HEADER] = ref.location
-  if (!state.ended) internals.onClose(stream, durableInternals.watch(ref.streams, ref.id))
+  if (state.ended) return state
+  internals.onClose(stream, durableInternals.watch(ref.streams, ref.id))
+  if ('cancelOnDisconnect' in ref && ref.cancelOnDisconnect) {
+    internals.onClose(stream, () => {
+      if (stream.closeReason !== 'client') return
+      ref.streams.cancel(ref.id, { owner: ref.owner }).catch((error: unknown) => {
+        hubInternals.reportError(ref.streams.hub, error)
+      })
+    })
+  }
   return state
 }
 

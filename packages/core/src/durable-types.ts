@@ -41,6 +41,13 @@ export interface DurableStartOptions<M extends EventMap = EventMap> {
    * names a stream still kept returns that stream and runs nothing (C31).
    */
   idempotencyKey?: string | undefined
+  /**
+   * Cancels the stream when the client of the response it was opened on (`durable: run`)
+   * leaves before the end, as a plain request's work would stop. Off by default: a reload or
+   * a network switch must not lose the answer.
+   * @default false
+   */
+  cancelOnDisconnect?: boolean | undefined
 }
 
 /** A durable stream to open: pass it as the `durable` option of `openNodeStream`, an adapter... */
@@ -59,4 +66,6 @@ export interface DurableRef {
 export interface DurableRun extends DurableRef {
   /** False when an idempotency key named a stream already started: nothing new runs. */
   readonly created: boolean
+  /** From the start options: a response opened with this run cancels the stream if its client leaves. */
+  readonly cancelOnDisconnect: boolean
 }

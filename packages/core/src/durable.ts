@@ -96,6 +96,10 @@ export class DurableStreams<M extends EventMap = EventMap> {
     }
     const owner = text('owner', options.owner)
     const idempotencyKey = text('idempotencyKey', options.idempotencyKey)
+    const cancelOnDisconnect = options.cancelOnDisconnect ?? false
+    if (typeof cancelOnDisconnect !== 'boolean') {
+      throw new TypeError('Invalid durable stream option "cancelOnDisconnect": expected a boolean')
+    }
     const token = randomId()
     const { id, created } = await this.#backend.create({
       id: randomId(),
@@ -127,7 +131,7 @@ export class DurableStreams<M extends EventMap = EventMap> {
       )
       this.#running.set(id, cancel)
     }
-    return { ...this.get(id, { owner }), created }
+    return { ...this.get(id, { owner }), created, cancelOnDisconnect }
   }
 
   /**

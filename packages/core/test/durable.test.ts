@@ -26,14 +26,18 @@ afterEach(async () => {
  * A chat app as a user writes it: POST /chat starts a durable stream and streams it, GET
  * /chat/:id resumes it, DELETE /chat/:id cancels it; `x-user` is the caller (the app's auth).
  */
-async function chatApp(produce: Produce, options: { ttl?: number } = {}) {
+async function chatApp(
+  produce: Produce,
+  options: { ttl?: number; cancelOnDisconnect?: boolean } = {},
+) {
+  const { cancelOnDisconnect, ...streamsOptions } = options
   const errors: unknown[] = []
   const store = new MemoryStore()
   const hub = createHub<Events>({ store, onError: (error) => errors.push(error) })
   const chats = createDurableStreams(hub, {
     location: (id) => `/chat/${id}`,
     lease: LEASE,
-    ...options,
+    ...streamsOptions,
   })
   let starts = 0
   const server = createServer(async (req, res) => {
@@ -42,7 +46,7 @@ async function chatApp(produce: Produce, options: { ttl?: number } = {}) {
     if (req.method === 'POST' && url.pathname === '/chat') {
       starts++
       const idempotencyKey = req.headers['idempotency-key'] as string | undefined
-      const run = await chats.start({ owner, idempotencyKey, produce })
+      const run = await chats.start({ owner, idempotencyKey, produce, cancelOnDisconnect })
       res.setHeader('x-created', String(run.created))
       return void openNodeStream(req, res, { durable: run })
     }
@@ -153,6 +157,27 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
     const expired = await request(`${app.base}${location}`, { user: 'ann' })
     expect(expired.status).toBe(404)
     expect(expired.headers.get('content-type')).toMatch(/^application\/json/)
+  })
+
+  it('with cancelOnDisconnect, the starting client leaving cancels the answer', async () => {
+    let signal: AbortSignal | undefined
+    const app = await chatApp(
+      async (out, s) => {
+        signal = s
+        for (let i = 0; i < 1000 && !s.aborted; i++) {
+          await sleep(5)
+          await out.send('token', `t${i}`).catch(() => {})
+        }
+      },
+      { cancelOnDisconnect: true },
+    )
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    await post.reader.until('2 tokens', () => data(post).length >= 2)
+    post.abort()
+    await waitFor('the producer to be cancelled', () => signal?.aborted === true)
+    const replay = await request(`${app.base}${post.headers.get('sse-resume')}`, { user: 'ann' })
+    await replay.done
+    expect(last(replay)).toMatchObject({ event: 'error', data: '{"reason":"cancelled"}' })
   })
 
   it("another user's resume or cancel gets 404 and learns nothing; a malformed id too", async () => {
