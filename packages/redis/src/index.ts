@@ -4,5 +4,6 @@
  * @module
  */
 export { RedisDurables } from './durable'
+export { type Fence, RedisFencedError } from './fence'
 export { type RedisClient, RedisStoreError, type RedisStoreOptions } from './options'
 export { RedisStore } from './store'

@@ -5,6 +5,7 @@ import { AppendBatcher } from './batch'
 import { fail, isClient, keepAlive, Outages, openClient, whenReady } from './connection'
 import { RedisDurables } from './durable'
 import { LiveFeed } from './feed'
+import { appendFenced, currentFence, type Fence, runFenced } from './fence'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import { StoreKeys } from './keys'
@@ -134,6 +135,8 @@ export class RedisStore implements EventStore {
    * (its events may then have been stored; other logs' and batches' events are not affected).
    */
   append(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
+    const fence = currentFence()
+    if (fence) return this.#appendFenced(fence, inputs)
     const wait = this.#usable()
     if (wait) return wait.then(() => this.#add(inputs))
     return this.#add(inputs)
@@ -144,6 +147,41 @@ export class RedisStore implements EventStore {
   #add(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
     if (inputs.length === 1) return this.#batcher.add(inputs[0]!).then(inArray)
     return Promise.all(inputs.map((input) => this.#batcher.add(input)))
+  }
+
+  /**
+   * Runs `fn` with a fencing token on the appends it makes (a hub's `publish` inside it): each
+   * append stores its events only if `token` is not below the highest one stored at `fence.key`,
+   * which it then records, checked in the append's own script. A former lease holder whose
+   * publish reaches Redis late (a network stall) can then never store after a newer holder:
+   * its append rejects with `RedisFencedError`, storing nothing. Fenced appends are not batched.
+   *
+   * @example
+   * ```ts
+   * const n = await store.client.incr('ticks') // taken with the lease, in one script
+   * await store.fenced({ key: 'ticks:fence', token: n }, () => hub.publish('tick', { n }))
+   * ```
+   */
+  fenced<T>(fence: Fence, fn: () => T): T {
+    return runFenced(fence, fn)
+  }
+
+  async #appendFenced(fence: Fence, inputs: readonly EventInput[]): Promise<StoredEvent[]> {
+    const wait = this.#usable()
+    if (wait) await wait
+    const stored = new Map<string, StoredEvent[]>()
+    // One script per log, in order: on a Cluster each log has its own slot.
+    for (const log of new Set(inputs.map((input) => input.log))) {
+      const batch = inputs.filter((input) => input.log === log)
+      const keys = this.#keys.of(log)
+      try {
+        stored.set(log, await appendFenced(this.client, keys, this.#limits, log, fence, batch))
+      } catch (error) {
+        if (error instanceof RedisStoreError) throw error
+        throw fail('appending failed, the event may not have been stored', error)
+      }
+    }
+    return inputs.map((input) => stored.get(input.log)!.shift()!)
   }
 
   /** Publishes events on their logs' feed channels only: every process's followers, no history. */
