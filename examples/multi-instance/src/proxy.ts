@@ -27,6 +27,10 @@ export interface ProxyOptions {
 export interface RunningProxy {
   readonly port: number
   readonly url: string
+  /** Sends new connections only to these instances (tests steer with it); all by default. */
+  use(upstreams?: readonly number[]): void
+  /** Cuts the open connections to one instance, which keeps running (a failover of its clients). */
+  cut(upstream: number): void
   /** Stops accepting and cuts every open connection. */
   close(): Promise<void>
 }
@@ -43,6 +47,8 @@ const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/1\.[01]$/
 export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const host = options.host ?? '127.0.0.1'
   const sockets = new Set<Socket>()
+  const upstreamOf = new Map<Socket, number>()
+  let upstreams = options.upstreams
   let next = 0
 
   function track(socket: Socket) {
@@ -51,7 +57,7 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   }
 
   function route(client: Socket, tried = 0) {
-    if (tried === options.upstreams.length) {
+    if (tried >= upstreams.length) {
       const body = '{"error":"no instance is up"}'
       client.end(
         'HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\n' +
@@ -59,9 +65,11 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       )
       return
     }
-    const port = options.upstreams[next++ % options.upstreams.length]!
+    const port = upstreams[next++ % upstreams.length]!
     const upstream = connect(port, host)
     track(upstream)
+    upstreamOf.set(upstream, port)
+    upstream.once('close', () => upstreamOf.delete(upstream))
     upstream.once('error', () => route(client, tried + 1))
     upstream.once('connect', () => {
       upstream.removeAllListeners('error')
@@ -97,6 +105,12 @@ export function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       resolve({
         port,
         url: `http://${host}:${port}`,
+        use(ports) {
+          upstreams = ports ?? options.upstreams
+        },
+        cut(upstream) {
+          for (const [socket, to] of upstreamOf) if (to === upstream) socket.destroy()
+        },
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done())

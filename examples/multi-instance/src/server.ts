@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { closeStreams } from '@sse/core'
 import { demoRoutes, jsonErrors } from '@sse/example-express/routes'
 import * as demo from '@sse/example-shared'
-import { RedisStore, RedisStoreError } from '@sse/redis'
+import { RedisFencedError, RedisStore, RedisStoreError } from '@sse/redis'
 import express, { type ErrorRequestHandler } from 'express'
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -27,8 +27,12 @@ let instance = process.env.INSTANCE ?? ''
 // unrelated `n` sequences. So only the holder of a lease in Redis ticks. It renews the lease on
 // every tick; when it dies, another instance takes the lease over once it expires. `n` is a
 // counter in Redis, taken in the same script, so it keeps increasing whichever instance ticks.
+// A lease alone does not keep the order: a holder whose reply stalls on the network past the
+// lease would publish its `n` after the next holder's. So `n` is also a fencing token, checked
+// in the store's append script: a publish whose `n` is below one already stored stores nothing.
 const LEASE = `${PREFIX}ticker`
 const COUNTER = `${PREFIX}tick-n`
+const FENCE = `${PREFIX}tick-fence`
 const LEASE_MS = Math.max(3 * demo.settings.tickMs, 2000)
 const TICK = `local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return false end
@@ -38,11 +42,17 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL',
 
 const tickUnderLease: demo.Tick = async (hub) => {
   if (!instance) return // not listening yet
+  let n: unknown
   try {
-    const n = await store.client.eval(TICK, 2, LEASE, COUNTER, instance, LEASE_MS)
+    n = await store.client.eval(TICK, 2, LEASE, COUNTER, instance, LEASE_MS)
     if (typeof n !== 'number') return // another instance holds the lease
-    await hub.publish('tick', { n, time: new Date().toISOString(), instance })
+    const tick = { n, time: new Date().toISOString(), instance }
+    await store.fenced({ key: FENCE, token: n }, () => hub.publish('tick', tick))
   } catch (error) {
+    if (error instanceof RedisFencedError) {
+      console.warn(`tick ${n} fenced out: a newer lease holder published first`)
+      return
+    }
     // While Redis is down every tick fails; the store reports the outage once.
     if (store.client.status === 'ready') throw error
   }

@@ -56,6 +56,17 @@ function remembering(state) {
   }
 }
 
+// The reasons of a durable stream's `error` event, for people.
+const REASONS = {
+  cancelled: 'cancelled',
+  failed: 'the model failed',
+  'producer-lost': 'the server that was writing it went away; ask again',
+}
+
+function stopped(reason) {
+  return `stopped (${reason}): ${REASONS[reason] ?? 'unknown reason'}`
+}
+
 function randomKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) =>
     byte.toString(16).padStart(2, '0'),
@@ -78,7 +89,7 @@ async function read(stream, state) {
       answer.textContent = state.text
     } else if (event === 'done' || event === 'error') {
       run.done = true
-      meta.textContent = event === 'done' ? `${data.tokens} tokens` : `stopped: ${data.reason}`
+      meta.textContent = event === 'done' ? `${data.tokens} tokens` : stopped(data.reason)
       break // the answer is complete: leaving the loop closes the stream
     }
   }
