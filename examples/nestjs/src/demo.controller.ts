@@ -3,19 +3,15 @@ import {
   Body,
   Controller,
   Delete,
-  Get,
+  Headers,
   HttpCode,
   Inject,
   NotFoundException,
   Param,
   Post,
-  Req,
-  Res,
 } from '@nestjs/common'
-import { openNodeStream } from '@sse/core/node'
 import * as demo from '@sse/example-shared'
 import { SseHub, SseRoute } from '@sse/nestjs'
-import type { Request, Response } from 'express'
 import { CHATS } from './chats'
 
 @Controller()
@@ -41,21 +37,20 @@ export class DemoController {
   }
 
   /**
-   * Starts the answer as a durable stream and opens this response on it; the stream's head names
-   * where to resume (`SSE-Resume`). A missing prompt is a 400 before anything runs.
+   * Starts the answer as a durable stream; the route reads it, and its head names where to
+   * resume (`SSE-Resume`). A missing prompt is a 400 before anything runs.
    */
-  @Post('chat')
-  async chat(@Body() body: unknown, @Req() req: Request, @Res() res: Response) {
+  @SseRoute<demo.ChatParts>('chat', { method: 'POST' })
+  chat(@Body() body: unknown, @Headers('idempotency-key') idempotencyKey?: string) {
     const prompt = demo.promptOf(body)
     if (prompt === undefined) throw new BadRequestException(demo.missingPrompt)
-    const run = await demo.startChat(this.chats, prompt, req.get('idempotency-key'))
-    await openNodeStream(req, res, { durable: run })
+    return demo.startChat(this.chats, prompt, idempotencyKey)
   }
 
   /** Reads an answer again: what the client missed after its `Last-Event-ID`, then live. */
-  @Get('chat/:id')
-  async resume(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    await openNodeStream(req, res, { durable: this.chats.chats.get(id) })
+  @SseRoute<demo.ChatParts>('chat/:id')
+  resume(@Param('id') id: string) {
+    return this.chats.chats.get(id)
   }
 
   @Delete('chat/:id')
