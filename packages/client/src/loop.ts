@@ -4,6 +4,7 @@ import type { ResolvedOptions } from './options'
 import { readEvents } from './read-events'
 import { classify } from './response'
 import type { CloseReason } from './types'
+import { currentPage, untilVisible } from './visibility'
 import { createWatchdog, sleep } from './watchdog'
 
 /** The event a `@sse/core` hub sends first to give a new stream its cursor (C34); not delivered. */
@@ -60,15 +61,25 @@ export async function runLoop(
   let retryFloor: number | undefined
   let attempt = 0
   let first = true
+  const page = options.pauseWhenHidden ? currentPage() : undefined
   for (;;) {
     if (sink.signal.aborted) return aborted()
     const target = first
       ? { url, method: options.method, body: options.body }
       : { url: resumeUrl ?? url, method: 'GET', body: undefined }
+    // A hidden page holds no connection; the first request of another method goes anyway.
+    if (page && target.method === 'GET') await untilVisible(page, sink.signal)
+    if (sink.signal.aborted) return aborted()
     first = false
     const controller = new AbortController()
     const abort = () => controller.abort(sink.signal.reason)
     sink.signal.addEventListener('abort', abort, { once: true })
+    let paused = false
+    const offPage = page?.onChange(() => {
+      if (!page.hidden || (target.method !== 'GET' && resumeUrl === undefined)) return
+      paused = true
+      controller.abort()
+    })
     const watchdog = createWatchdog(options.stallTimeout, () =>
       controller.abort(new StallError(`No byte for ${options.stallTimeout} ms`)),
     )
@@ -111,10 +122,13 @@ export async function runLoop(
       failure = { error }
     } finally {
       watchdog.stop()
+      offPage?.()
       sink.signal.removeEventListener('abort', abort)
     }
     if (stop) return stop
     if (sink.signal.aborted) return aborted()
+    // Paused, not failed: no backoff; the next attempt waits for the page to be visible.
+    if (paused) continue
     // The request (and its body) was sent once; without a location to resume at, never again.
     if (target.method !== 'GET' && resumeUrl === undefined)
       return {

@@ -89,6 +89,14 @@ export interface ConnectOptions<Events extends EventMap = Record<string, unknown
    * @default globalThis.reportError where it exists (browsers, Deno, Bun), else console.error
    */
   onError?: (error: unknown) => void
+  /**
+   * In a browser page: closes the connection while the page is hidden (a background tab, a
+   * locked phone) and reconnects from the last id when it is visible again, so hidden tabs hold
+   * no connection. A stream started by another method than GET pauses only once its response
+   * named where to resume (`SSE-Resume`); it is never sent again. Ignored outside a page.
+   * @default false
+   */
+  pauseWhenHidden?: boolean
 }
 
 /** The options with their defaults, checked. */
@@ -106,6 +114,7 @@ export interface ResolvedOptions {
   stableAfter: number
   stallTimeout: number | false
   onError: (error: unknown) => void
+  pauseWhenHidden: boolean
 }
 
 function defaultOnError(error: unknown): void {
@@ -119,6 +128,11 @@ function milliseconds(name: string, value: number | undefined, fallback: number)
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     throw new TypeError(`Invalid option ${name}: expected milliseconds (>= 0), got ${value}`)
   return value
+}
+
+function flag(name: string, value: boolean | undefined): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? false
+  throw new TypeError(`Invalid option ${name}: expected a boolean, got ${typeof value}`)
 }
 
 /**
@@ -153,5 +167,6 @@ export function resolveOptions(options: ConnectOptions<EventMap>): ResolvedOptio
     stableAfter: milliseconds('stableAfter', options.stableAfter, 5000),
     stallTimeout,
     onError: options.onError ?? defaultOnError,
+    pauseWhenHidden: flag('pauseWhenHidden', options.pauseWhenHidden),
   }
 }

@@ -29,6 +29,18 @@ if (missing && !REQUIRED) console.warn(`\n*** ${title}: SKIPPED, ${missing} ***\
 
 type Events = { token: { n: number }; done: { tokens: number } }
 
+/**
+ * Hides or shows the page as a switch of tabs does for `document`. Headless Chromium keeps every
+ * page visible, so the page's own `visibilityState` is overridden and the real event dispatched.
+ */
+function setHidden(hidden: boolean): void {
+  Object.defineProperty(document, 'visibilityState', {
+    configurable: true,
+    get: () => (hidden ? 'hidden' : 'visible'),
+  })
+  document.dispatchEvent(new Event('visibilitychange'))
+}
+
 /** What the page saw, kept on `window.run` so the test can poll it. */
 interface Run {
   requests: { method: string; url: string; lastEventId: string | null }[]
@@ -47,11 +59,12 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>@sse/client</title>
 <script type="module">import * as client from '/client.mjs'; window.sseClient = client</script>`
 
 /** Starts the client in the page: every request it sends and every event it reads is recorded. */
-function startInPage(args: { url: string; method: string }): void {
+function startInPage(args: { url: string; method: string; pauseWhenHidden?: boolean }): void {
   const run: Run = { requests: [], events: [] }
   window.run = run
   const stream = window.sseClient.connect<Events>(args.url, {
     method: args.method,
+    pauseWhenHidden: args.pauseWhenHidden ?? false,
     ...(args.method === 'POST' && { body: '{"prompt":"hi"}' }),
     minDelay: 50,
     maxDelay: 200,
@@ -205,5 +218,35 @@ describe.skipIf(missing && !REQUIRED)(title, () => {
       ['GET', run.events[1]!.id],
     ])
     expect(seen).toHaveLength(2)
+  }, 30_000)
+
+  it('pauseWhenHidden: a hidden page holds no connection; shown again, it resumes from its last id with nothing lost or repeated', async () => {
+    const hub = createHub<Events>({ heartbeat: false, retry: 50, retryJitter: 0 })
+    const { seen } = await serve(async (res, method, path) => {
+      if (method !== 'GET' || path !== '/api/ticks') return void res.writeHead(404).end()
+      await openNodeStream(res.req, res, { hub })
+    })
+    const publish = async (from: number, to: number) => {
+      for (let n = from; n <= to; n++) await hub.publish('token', { n })
+    }
+    await page.evaluate(startInPage, { url: '/api/ticks', method: 'GET', pauseWhenHidden: true })
+    await vi.waitFor(() => expect(hub.size).toBe(1))
+    await publish(1, 3)
+    await page.waitForFunction(() => window.run.events.length === 3)
+    await page.evaluate(setHidden, true)
+    await vi.waitFor(() => expect(hub.size).toBe(0))
+    await publish(4, 6)
+    // Well past maxDelay (200 ms): a client that did not pause would have reconnected by now.
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(seen).toHaveLength(1)
+    await page.evaluate(setHidden, false)
+    await vi.waitFor(() => expect(hub.size).toBe(1))
+    await hub.publish('done', { tokens: 6 })
+    await page.waitForFunction(() => window.run.closed !== undefined)
+    const run = await pageRun()
+    expect(
+      run.events.map((e) => (e.event === 'token' ? (e.data as { n: number }).n : e.event)),
+    ).toEqual([1, 2, 3, 4, 5, 6, 'done'])
+    expect(seen.map((s) => s.lastEventId)).toEqual([undefined, run.events[2]!.id])
   }, 30_000)
 })
