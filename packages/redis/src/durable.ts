@@ -99,7 +99,9 @@ export class RedisDurables implements DurableBackend {
         stale = holder
         if (i === CLAIMS - 1) throw new RedisStoreError(`idempotency key ${idem} kept changing`)
       }
-      await this.#listen(init.id, keys)
+      // Not awaited: a cancel sent before the subscription is confirmed is marked on the
+      // record, and the producer's first renewal finds it.
+      void this.#listen(init.id, keys)
       return { id: init.id, created: true }
     } catch (error) {
       throw error instanceof RedisStoreError

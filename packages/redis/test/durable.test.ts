@@ -1,59 +1,15 @@
 import { DurableStopped } from '@sse/core'
-import { sleep, waitFor } from '@sse/test-utils'
-import type { Cluster } from 'ioredis'
+import { sleep } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { RedisStore, type RedisStoreOptions } from '../src/index'
+import type { RedisStore, RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type ChatApp, chatApp, type Produce, tokens } from './durable-app'
 import { expected, last, parts, request } from './durable-client'
+import { clusterTarget, singleTarget, type Target } from './durable-targets'
 import { type Instance, startInstance } from './instances'
-import { type RedisCluster, startRedisCluster } from './redis-cluster'
-import { type RedisServer, startRedis } from './redis-server'
 
 const LEASE = 300
 const ID = 'AAAAAAAAAAAAAAAAAAAAAA'
-
-/** Where a suite's Redis is: one redis-server, or a 3-master Cluster. */
-interface Target {
-  start(): Promise<void>
-  stop(): Promise<void>
-  /** A store as one application process has it (a Cluster client of its own on a Cluster). */
-  store(options: RedisStoreOptions): RedisStore
-  /** How fixtures/durable-instance.ts reaches it. */
-  env(): { url: string; env: Record<string, string> }
-}
-
-function single(): Target {
-  let redis: RedisServer
-  return {
-    start: async () => {
-      redis = await startRedis()
-    },
-    stop: async () => redis?.stop(),
-    store: (options) => new RedisStore({ redis: redis.url, ...options }),
-    env: () => ({ url: redis.url, env: {} }),
-  }
-}
-
-function cluster(): Target {
-  let nodes: RedisCluster
-  const clients: Cluster[] = []
-  return {
-    start: async () => {
-      nodes = await startRedisCluster(3)
-    },
-    stop: async () => {
-      for (const client of clients.splice(0)) client.disconnect()
-      await nodes?.stop()
-    },
-    store: (options) => {
-      const client = nodes.client({ enableOfflineQueue: false })
-      clients.push(client)
-      return new RedisStore({ redis: client, ...options })
-    },
-    env: () => ({ url: '', env: { CLUSTER: nodes.nodes.map((n) => n.port).join(',') } }),
-  }
-}
 
 function durableSuite(name: string, target: Target): void {
   describeRedis(`durable streams on RedisStore, ${name}`, () => {
@@ -268,37 +224,5 @@ function durableSuite(name: string, target: Target): void {
   })
 }
 
-durableSuite('one Redis', single())
-durableSuite('a 3-master Redis Cluster', cluster())
-
-describeRedis('durable streams on RedisStore, two databases of one server', () => {
-  let redis: RedisServer
-  beforeAll(async () => {
-    redis = await startRedis()
-  })
-  afterAll(() => redis?.stop())
-
-  it('C31: a cancel reaches the producer of its own database only', async () => {
-    const [zero, one] = [0, 1].map((db) => new RedisStore({ redis: `${redis.url}/${db}` }))
-    const heard: string[] = []
-    try {
-      for (const [name, store] of [
-        ['zero', zero!],
-        ['one', one!],
-      ] as const) {
-        const init = { id: ID, token: 't', owner: undefined, idempotencyKey: undefined }
-        expect(await store.durable.create({ ...init, ttl: 60_000, lease: 60_000 })).toEqual({
-          id: ID,
-          created: true,
-        })
-        store.durable.onCancel((id) => heard.push(`${name} ${id}`))
-      }
-      await one!.durable.cancel(ID)
-      await waitFor('the cancel on database 1', () => heard.length > 0)
-      await sleep(100)
-      expect(heard).toEqual([`one ${ID}`])
-    } finally {
-      await Promise.all([zero!.close(), one!.close()])
-    }
-  })
-})
+durableSuite('one Redis', singleTarget())
+durableSuite('a 3-master Redis Cluster', clusterTarget())
