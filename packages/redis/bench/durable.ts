@@ -6,7 +6,7 @@
  *   (`res.write`), p50 and p99;
  * - cancel: 200 cancels sent on B (DELETE) until the producer's signal aborts on A, p50 / p99;
  * - resume: 1,000 durable streams of 500 tokens run at once on A; each reader leaves after 100
- *   tokens and resumes on B with Last-Event-ID (100 resumes at a time) while they all run: time
+ *   tokens and resumes on B with Last-Event-ID (one at a time) while they all run: time
  *   from the GET to the first replayed token, p50 / p99 (see `resumes`).
  *
  *   pnpm --filter @sse/redis bench   (run `pnpm build` first: @sse/core comes from its dist)
@@ -24,7 +24,8 @@ const CANCELS = 200
 const STREAMS = 1_000
 const STREAM_TOKENS = 500
 const LEFT_AFTER = 100
-const WAVE = 100
+// Resumes one at a time: the figure is one resume's latency, not a queue of simultaneous ones.
+const WAVE = 1
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const percentile = (values: number[], p: number) =>
@@ -160,7 +161,7 @@ async function cancels(a: ChatApp, b: ChatApp, aborted: () => Promise<number>): 
 /**
  * 1,000 streams run at once on A: each writes 499 tokens as fast as Redis takes them and holds
  * its last one until every reader is measured (so all are running, leases renewed). Each reader
- * leaves the POST after 100 tokens and resumes on B with Last-Event-ID, 100 resumes at a time:
+ * leaves the POST after 100 tokens and resumes on B with Last-Event-ID, one resume at a time:
  * from the GET to its first replayed token (399 to replay).
  */
 async function resumes(a: ChatApp, b: ChatApp, written: Promise<void>): Promise<number[]> {

@@ -57,7 +57,10 @@ export async function chatApp(
     }
     void openNodeStream(req, res, { durable: chats.get(id, { owner }) })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  // The bench opens 1,000 streams at once: Node's default backlog (511) resets some of them.
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve),
+  )
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,
