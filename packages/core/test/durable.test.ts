@@ -1,119 +1,40 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { SseReader, sleep, waitFor } from '@sse/test-utils'
+import {
+  type ChatApp,
+  type ChatAppOptions,
+  type ChatEvents,
+  chatApp,
+  tokenData as data,
+  lastEvent as last,
+  type Produce,
+  fetchStream as request,
+  sleep,
+  tokens,
+  waitFor,
+} from '@sse/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDurableStreams } from '../src/durable'
-import { DurableStopped, type DurableWriter } from '../src/durable-producer'
-import type { DurableStartOptions } from '../src/durable-types'
+import { DurableStopped } from '../src/durable-producer'
 import { createHub } from '../src/hub'
 import { MemoryStore } from '../src/memory-store'
-import { openNodeStream } from '../src/node'
-
-type Events = { token: string; note: { n: number } }
-type Produce = DurableStartOptions<Events>['produce']
 
 const LEASE = 150
-const servers = new Set<Server>()
+const apps = new Set<ChatApp>()
 afterEach(async () => {
-  for (const server of servers) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-  servers.clear()
+  await Promise.all([...apps].map((app) => app.close()))
+  apps.clear()
 })
 
-/**
- * A chat app as a user writes it: POST /chat starts a durable stream and streams it, GET
- * /chat/:id resumes it, DELETE /chat/:id cancels it; `x-user` is the caller (the app's auth).
- */
-async function chatApp(
-  produce: Produce,
-  options: { ttl?: number; cancelOnDisconnect?: boolean } = {},
-) {
-  const { cancelOnDisconnect, ...streamsOptions } = options
-  const errors: unknown[] = []
+/** The shared chat app (POST /chat, GET and DELETE /chat/:id) on a MemoryStore of its own. */
+async function memoryApp(produce: Produce, options: Partial<ChatAppOptions> = {}) {
   const store = new MemoryStore()
-  const hub = createHub<Events>({ store, onError: (error) => errors.push(error) })
-  const chats = createDurableStreams(hub, {
-    location: (id) => `/chat/${id}`,
-    lease: LEASE,
-    ...streamsOptions,
-  })
-  let starts = 0
-  const server = createServer(async (req, res) => {
-    const owner = req.headers['x-user'] as string | undefined
-    const url = new URL(req.url!, 'http://localhost')
-    if (req.method === 'POST' && url.pathname === '/chat') {
-      starts++
-      const idempotencyKey = req.headers['idempotency-key'] as string | undefined
-      const run = await chats.start({ owner, idempotencyKey, produce, cancelOnDisconnect })
-      res.setHeader('x-created', String(run.created))
-      return void openNodeStream(req, res, { durable: run })
-    }
-    const id = url.pathname.slice('/chat/'.length)
-    if (req.method === 'DELETE') {
-      res.statusCode = (await chats.cancel(id, { owner })) ? 204 : 404
-      return void res.end()
-    }
-    void openNodeStream(req, res, { durable: chats.get(id, { owner }) })
-  })
-  servers.add(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { hub, chats, store, errors, base, starts: () => starts }
+  const app = await chatApp(store, produce, { lease: LEASE, ...options })
+  apps.add(app)
+  return { ...app, store }
 }
-
-interface Response {
-  status: number
-  headers: Headers
-  reader: SseReader
-  /** Resolves when the body ended (the server closed it). */
-  done: Promise<void>
-  abort(): void
-}
-
-async function request(
-  url: string,
-  init: { method?: string; user?: string; lastEventId?: string; key?: string } = {},
-): Promise<Response> {
-  const controller = new AbortController()
-  const headers: Record<string, string> = { accept: 'text/event-stream' }
-  if (init.user) headers['x-user'] = init.user
-  if (init.lastEventId) headers['last-event-id'] = init.lastEventId
-  if (init.key) headers['idempotency-key'] = init.key
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, signal: controller.signal })
-  const reader = new SseReader()
-  const done = (async () => {
-    try {
-      const body = res.body?.getReader()
-      for (let next = await body?.read(); next && !next.done; next = await body?.read()) {
-        reader.push(Buffer.from(next.value))
-      }
-    } catch {
-      // aborted by the test
-    }
-  })()
-  return { status: res.status, headers: res.headers, reader, done, abort: () => controller.abort() }
-}
-
-/** A producer of `count` tokens, one every `every` ms, that returns the count. */
-function tokens(count: number, every = 5): Produce {
-  return async (out, signal) => {
-    for (let i = 0; i < count; i++) {
-      await sleep(every)
-      signal.throwIfAborted()
-      await out.send('token', `t${i}`)
-    }
-    return { tokens: count }
-  }
-}
-
-const data = (r: Response) => r.reader.events.filter((e) => e.event === 'token').map((e) => e.data)
-const last = (r: Response) => r.reader.events.at(-1)
 
 describe('durable streams on MemoryStore (C29-C31)', () => {
   it('C29: a POST streams the answer and names where to resume; a GET with Last-Event-ID gets the rest once, then done, then 204', async () => {
-    const app = await chatApp(tokens(30))
+    const app = await memoryApp(tokens(30))
     const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
     expect(post.status).toBe(200)
     const location = post.headers.get('sse-resume')!
@@ -139,12 +60,12 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
     await full.done
     expect(data(full)).toHaveLength(30)
     expect(last(full)?.event).toBe('done')
-    expect(app.starts()).toBe(1)
+    expect(app.runs()).toBe(1)
     expect(app.errors).toEqual([])
   })
 
   it('C29: a client that leaves does not stop the answer; a finished answer replays until its TTL, then 404', async () => {
-    const app = await chatApp(tokens(10, 2), { ttl: 300 })
+    const app = await memoryApp(tokens(10, 2), { ttl: 300 })
     const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
     const location = post.headers.get('sse-resume')!
     post.abort()
@@ -161,7 +82,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
 
   it('with cancelOnDisconnect, the starting client leaving cancels the answer', async () => {
     let signal: AbortSignal | undefined
-    const app = await chatApp(
+    const app = await memoryApp(
       async (out, s) => {
         signal = s
         for (let i = 0; i < 1000 && !s.aborted; i++) {
@@ -181,7 +102,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
   })
 
   it("another user's resume or cancel gets 404 and learns nothing; a malformed id too", async () => {
-    const app = await chatApp(tokens(5, 1))
+    const app = await memoryApp(tokens(5, 1))
     const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
     const location = post.headers.get('sse-resume')!
     await post.done
@@ -202,7 +123,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
   })
 
   it('C30: a producer that throws ends the stream with a stored error; the hub reports it', async () => {
-    const app = await chatApp(async (out) => {
+    const app = await memoryApp(async (out) => {
       await out.send('token', 't0')
       throw new Error('model failed')
     })
@@ -217,7 +138,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
   })
 
   it('C30: when the producer is gone (nobody renews its lease), readers get error producer-lost within two leases', async () => {
-    const app = await chatApp(tokens(1))
+    const app = await memoryApp(tokens(1))
     const backend = app.store.durable
     // What a producer's process leaves behind when it dies: a running stream nobody renews.
     const id = 'AAAAAAAAAAAAAAAAAAAAAA'
@@ -244,7 +165,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
 
   it('C30: a producer that stalls past its lease is fenced: it stops, and nothing it sends is stored', async () => {
     let late: unknown
-    const app = await chatApp(async (out, signal) => {
+    const app = await memoryApp(async (out, signal) => {
       await out.send('token', 't0')
       // The event loop is blocked for longer than the lease (a GC pause, a sync parse).
       const until = Date.now() + 2.5 * LEASE
@@ -268,7 +189,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
 
   it('C31: one idempotency key runs the generation once', async () => {
     let runs = 0
-    const app = await chatApp(async (out) => {
+    const app = await memoryApp(async (out) => {
       runs++
       await sleep(50)
       await out.send('token', 'only')
@@ -290,7 +211,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
 
   it('C31: a cancel reaches the producer and ends the stream for every reader, even if the producer ignores it', async () => {
     let aborted: unknown
-    const app = await chatApp(async (out: DurableWriter<Events>, signal) => {
+    const app = await memoryApp(async (out, signal) => {
       signal.addEventListener('abort', () => {
         aborted = signal.reason
       })
@@ -319,7 +240,7 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
   })
 
   it('rejects bad options with a TypeError that names them, and the terminal names as parts', async () => {
-    const hub = createHub<Events>()
+    const hub = createHub<ChatEvents>()
     expect(() => createDurableStreams(hub, {} as never)).toThrow(/"location"/)
     expect(() => createDurableStreams(hub, { location: String, ttl: -1 })).toThrow(/"ttl"/)
     const chats = createDurableStreams(hub, { location: String })

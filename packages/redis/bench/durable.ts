@@ -14,8 +14,8 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { type ChatApp, chatApp, type Produce } from '@sse/test-utils/durable-app'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
-import { type ChatApp, chatApp, type Produce } from '../test/durable-app'
 import { type RedisCluster, startRedisCluster } from '../test/redis-cluster'
 import { type RedisServer, startRedis } from '../test/redis-server'
 

@@ -1,10 +1,18 @@
 import { DurableStopped } from '@sse/core'
-import { sleep } from '@sse/test-utils'
+import {
+  type ChatApp,
+  chatApp,
+  expectedTokens as expected,
+  lastEvent as last,
+  type Produce,
+  tokenData as parts,
+  fetchStream as request,
+  sleep,
+  tokens,
+} from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import type { RedisStore, RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
-import { type ChatApp, chatApp, type Produce, tokens } from './durable-app'
-import { expected, last, parts, request } from './durable-client'
 import { clusterTarget, singleTarget, type Target } from './durable-targets'
 import { type Instance, startInstance } from './instances'
 

@@ -21,12 +21,22 @@ export {
 } from './conformance/run'
 export { coreNodeHandler, coreNodeTarget, coreWebTarget } from './core-targets'
 export {
+  type ChatApp,
+  type ChatAppOptions,
+  type ChatEvents,
+  chatApp,
+  expectedTokens,
+  type Produce,
+  tokens,
+} from './durable-app'
+export {
   type ConnectEventSourceOptions,
   connectEventSource,
   type EventSourceClient,
   type EventSourceMessage,
   type EventSourceRequest,
 } from './event-source'
+export { type FetchedStream, fetchStream, lastEvent, tokenData } from './fetch-stream'
 export { openHttp1Stream } from './http1-client'
 export { http2Fetch, openHttp2Stream } from './http2-client'
 export { type ListenOptions, listen } from './listen'

@@ -1,38 +1,59 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createDurableStreams, createHub, type DurableStartOptions } from '@sse/core'
+import {
+  createDurableStreams,
+  createHub,
+  type DurableStartOptions,
+  type DurableStreams,
+  type EventStore,
+  type Hub,
+} from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import type { RedisStore } from '../src/index'
+
+// This module imports nothing from vitest: child processes (a killed producer's instance) load
+// it through the `@sse/test-utils/durable-app` entry.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-export type Events = { token: string }
-export type Produce = DurableStartOptions<Events>['produce']
+/** The events of the chat apps' answers. */
+export type ChatEvents = { token: string }
+/** A producer of a chat answer. */
+export type Produce = DurableStartOptions<ChatEvents>['produce']
 
 /** What {@link chatApp} serves, and what it saw. */
 export interface ChatApp {
   readonly base: string
   readonly server: Server
+  readonly hub: Hub<ChatEvents>
+  readonly chats: DurableStreams<ChatEvents>
+  /** What the hub reported to `onError`. */
   readonly errors: unknown[]
   /** How many times this instance ran a producer. */
   runs(): number
   close(): Promise<void>
 }
 
+/** Options of {@link chatApp}: the durable streams' and the start's. */
+export interface ChatAppOptions {
+  lease: number
+  ttl?: number
+  cancelOnDisconnect?: boolean
+}
+
 /**
- * A chat app as a user writes it, on one instance: POST /chat starts a durable stream and
- * streams it, GET /chat/:id resumes it, DELETE /chat/:id cancels it; `x-user` is the caller.
- * Shared by the tests' in-process instances and fixtures/durable-instance.ts (so it imports
- * nothing but the packages).
+ * A chat app as a user writes it, on node:http, port 0: POST /chat starts a durable stream on
+ * `store` and streams it, GET /chat/:id resumes it, DELETE /chat/:id cancels it; the
+ * `x-user` header is the caller (the app's authentication), `idempotency-key` the start's key.
  */
 export async function chatApp(
-  store: RedisStore,
+  store: EventStore,
   produce: Produce,
-  options: { lease: number; ttl?: number },
+  options: ChatAppOptions,
 ): Promise<ChatApp> {
+  const { cancelOnDisconnect, ...streamsOptions } = options
   const errors: unknown[] = []
-  const hub = createHub<Events>({ store, onError: (error) => errors.push(error) })
-  const chats = createDurableStreams(hub, { location: (id) => `/chat/${id}`, ...options })
+  const hub = createHub<ChatEvents>({ store, onError: (error) => errors.push(error) })
+  const chats = createDurableStreams(hub, { location: (id) => `/chat/${id}`, ...streamsOptions })
   let runs = 0
   const server = createServer(async (req, res) => {
     const owner = req.headers['x-user'] as string | undefined
@@ -42,6 +63,7 @@ export async function chatApp(
       const run = await chats.start({
         owner,
         idempotencyKey,
+        cancelOnDisconnect,
         produce: (out, signal) => {
           runs++
           return produce(out, signal)
@@ -57,13 +79,15 @@ export async function chatApp(
     }
     void openNodeStream(req, res, { durable: chats.get(id, { owner }) })
   })
-  // The bench opens 1,000 streams at once: Node's default backlog (511) resets some of them.
+  // Benchmarks open 1,000 streams at once: Node's default backlog (511) resets some of them.
   await new Promise<void>((resolve) =>
     server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve),
   )
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,
+    hub,
+    chats,
     errors,
     runs: () => runs,
     async close() {
@@ -73,7 +97,7 @@ export async function chatApp(
   }
 }
 
-/** A producer of `count` tokens, one every `every` ms, that returns the count. */
+/** A producer of `count` tokens `t0`, `t1`..., one every `every` ms, that returns the count. */
 export function tokens(count: number, every = 5): Produce {
   return async (out, signal) => {
     for (let i = 0; i < count; i++) {
@@ -84,3 +108,6 @@ export function tokens(count: number, every = 5): Produce {
     return { tokens: count }
   }
 }
+
+/** `count` tokens as {@link tokens} makes them. */
+export const expectedTokens = (count: number) => Array.from({ length: count }, (_, i) => `t${i}`)
