@@ -1,0 +1,3 @@
+import { sseProject } from '../../vitest.shared.ts'
+
+export default sseProject('otel')
