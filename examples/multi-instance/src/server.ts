@@ -5,6 +5,7 @@ import { demoRoutes, jsonErrors } from '@sse/example-express/routes'
 import * as demo from '@sse/example-shared'
 import { RedisFencedError, RedisStore, RedisStoreError } from '@sse/redis'
 import express, { type ErrorRequestHandler } from 'express'
+import { prometheusMetrics } from './metrics'
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** The URL for logs: without its user and password. */
@@ -68,6 +69,9 @@ app.use((_req, res, next) => {
   res.setHeader('X-Instance', instance)
   next()
 })
+// Prometheus scrapes each instance: its streams, events, replays and refusals (see README).
+const metrics = prometheusMetrics({ ticks: hub, chat: chats.hub })
+app.get('/metrics', metrics.handler)
 app.use(demoRoutes(hub, chats))
 // A publish (POST /notify) fails with a RedisStoreError while Redis is unreachable.
 app.use(((error, _req, res, next) => {
@@ -106,6 +110,6 @@ demo.onShutdown(async () => {
     chats.hub.shutdown({ grace: demo.shutdownGrace }),
     closeStreams({ server, grace: demo.shutdownGrace }),
   ])
-  await store.close()
+  await Promise.all([store.close(), metrics.stop()])
   server.close()
 })

@@ -14,7 +14,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { type ChatApp, chatApp, type Produce } from '@sse/test-utils/durable-app'
+import { type ChatApp, chatApp, type Produce } from '../../test-utils/src/durable-app'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
 import { type RedisCluster, startRedisCluster } from '../test/redis-cluster'
 import { type RedisServer, startRedis } from '../test/redis-server'

@@ -10,8 +10,8 @@ import {
 } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 
-// This module imports nothing from vitest: child processes (a killed producer's instance) load
-// it through the `@sse/test-utils/durable-app` entry.
+// This module imports nothing from vitest: child processes (a killed producer's instance) and
+// benchmarks load it by its path.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
