@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import { type Delivery, FanOut } from './fan-out'
+import { FanOut } from './fan-out'
 import { runLoop } from './loop'
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from './options'
 import {
@@ -40,19 +40,22 @@ export interface EventStream<Events extends EventMap = Record<string, unknown>>
   close(): void
 }
 
+/**
+ * The data of an event as it is delivered: parsed JSON, or the text for events read raw
+ * (`history-lost` is the server's own JSON, whatever `raw` says); a close reason when it is
+ * not JSON.
+ */
 function decode(
   message: EventSourceMessage,
+  event: string,
   raw: ResolvedOptions['raw'],
-): { item: Delivery } | { reason: CloseReason } {
-  const event = message.event ?? 'message'
-  const id = message.id
-  // `history-lost` is the server's own JSON, whatever `raw` says.
+): { data: unknown } | CloseReason {
   if (event !== HISTORY_LOST_EVENT && (raw === true || raw.has(event)))
-    return { item: { event, data: message.data, id } }
+    return { data: message.data }
   try {
-    return { item: { event, data: JSON.parse(message.data), id } }
+    return { data: JSON.parse(message.data) }
   } catch (error) {
-    return { reason: { type: 'invalid-data', event, id, error } }
+    return { type: 'invalid-data', event, id: message.id, error }
   }
 }
 
@@ -79,14 +82,10 @@ class Stream {
         stream.lastEventId = id
       },
       message: (message: EventSourceMessage) => {
-        const decoded = decode(message, options.raw)
-        if ('reason' in decoded) return decoded.reason
-        const { item } = decoded
-        stream.#fanOut.deliver(item, {
-          event: item.event,
-          id: item.id,
-          lastEventId: stream.lastEventId,
-        })
+        const event = message.event ?? 'message'
+        const decoded = decode(message, event, options.raw)
+        if ('type' in decoded) return decoded
+        stream.#fanOut.deliver(event, decoded.data, message.id, stream.lastEventId)
         return undefined
       },
     }
