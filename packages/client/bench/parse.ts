@@ -84,8 +84,11 @@ async function viaClient(raw: boolean): Promise<number> {
     // One response, then at once (no backoff) a 204: the client stops instead of reconnecting.
     minDelay: 0,
     maxDelay: 0,
-    fetch: async () =>
-      served ? new Response(null, { status: 204 }) : ((served = true), response()),
+    fetch: async () => {
+      if (served) return new Response(null, { status: 204 })
+      served = true
+      return response()
+    },
   })
   stream.on('tick', () => events++)
   await stream.closed
@@ -109,7 +112,9 @@ for (let rep = 0; rep < reps; rep++) {
     const ms = performance.now() - started
     expected ??= events
     if (events !== expected) throw new Error(`${name}: ${events} events, expected ${expected}`)
-    ;(times[name] ??= []).push(ms)
+    const mine = times[name] ?? []
+    times[name] = mine
+    mine.push(ms)
   }
 }
 
