@@ -8,8 +8,9 @@ import { describeBrowser } from './describe-browser.ts'
 import { type RunningExample, startExample } from './examples.ts'
 import { describeRedis, type RedisServer, startRedis } from './redis.ts'
 
-// About 100 tokens, one every 30 ms: 3 s of answer to move between instances in.
-const PROMPT = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ')
+// About 300 tokens, one every 30 ms: 9 s of answer to move between instances in. With 3 s, a
+// loaded CI machine took so long to fail over that the answer ended before its reader died.
+const PROMPT = Array.from({ length: 240 }, (_, i) => `w${i}`).join(' ')
 const ANSWER = tokensOf(PROMPT).join('')
 // Readers learn of a dead producer within twice the lease.
 const env = { TICK_MS: '200', TOKEN_MS: '30', CHAT_LEASE_MS: '1000' }
@@ -86,6 +87,8 @@ describeRedis('examples/multi-instance: a durable chat answer across instances',
         await page.waitForTimeout(50)
       }
       expect(lastChatGet()?.upstream).toBe(reader.port)
+      // The answer must still be running when its reader dies, or nothing is tested.
+      expect(await page.locator('#chat-meta', { hasText: /^\d+ tokens$/ }).count()).toBe(0)
       // Now the reader dies; the proxy reaches only the producer's instance.
       proxy.use()
       await reader.kill()
