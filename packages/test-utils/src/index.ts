@@ -4,6 +4,7 @@
  * @module
  */
 
+export { durableCases } from './conformance/durable'
 export { asParsed } from './conformance/encoding'
 export {
   CaseContext,

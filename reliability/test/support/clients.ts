@@ -1,16 +1,35 @@
 import { type ClientRequest, type IncomingHttpHeaders, request } from 'node:http'
-import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource'
+import { EventSource } from 'eventsource'
+
+/** What {@link CuttableFetch} takes of a request: `fetch`'s init, as both clients pass it. */
+interface CuttableInit {
+  method?: string
+  headers?: HeadersInit
+  body?: RequestInit['body']
+  signal?: AbortSignal | null
+}
 
 /**
- * A `fetch` for the `eventsource` client over node:http, one connection per request, that
- * remembers the request of the connection in use so a test can destroy its socket: the client
- * then sees a network error (not an abort) and reconnects with `Last-Event-ID`, as a browser
- * does when a connection drops.
+ * A `fetch` over node:http, one connection per request, for the `eventsource` client and
+ * `@sse/client`, that remembers the connection in use so a test can destroy its socket: the
+ * client then sees a network error (not an abort) and reconnects with `Last-Event-ID`, as a
+ * browser does when a connection drops. `route` picks the server of each request, as a load
+ * balancer does (the URL the client asked for by default).
  */
 export class CuttableFetch {
-  /** Every request made, with its `Last-Event-ID`. */
-  readonly requests: { lastEventId: string | undefined; at: number }[] = []
+  /** Every request made: its method, where it went, and its `Last-Event-ID`. */
+  readonly requests: {
+    method: string
+    url: string
+    lastEventId: string | undefined
+    at: number
+  }[] = []
+  readonly #route: (url: string, method: string) => string
   #current: ClientRequest | undefined
+
+  constructor(route: (url: string, method: string) => string = (url) => url) {
+    this.#route = route
+  }
 
   /** True while a response body is being read. */
   get connected(): boolean {
@@ -26,11 +45,13 @@ export class CuttableFetch {
     return true
   }
 
-  readonly fetch: FetchLike = (url, init) =>
-    new Promise<FetchLikeResponse>((resolve, reject) => {
-      const headers = { ...init.headers }
-      this.requests.push({ lastEventId: headers['Last-Event-ID'], at: Date.now() })
-      const req = request(url, { agent: false, headers })
+  readonly fetch = (input: string | URL, init: CuttableInit = {}): Promise<Response> =>
+    new Promise<Response>((resolve, reject) => {
+      const headers = Object.fromEntries(new Headers(init.headers))
+      const method = init.method ?? 'GET'
+      const url = this.#route(String(input), method)
+      this.requests.push({ method, url, lastEventId: headers['last-event-id'], at: Date.now() })
+      const req = request(url, { agent: false, method, headers })
       const drop = () => req.destroy()
       if (init.signal?.aborted) drop()
       else init.signal?.addEventListener?.('abort', drop, { once: true })
@@ -69,21 +90,20 @@ export class CuttableFetch {
             req.destroy()
           },
         })
-        resolve({
-          body,
-          url: String(url),
-          status: res.statusCode ?? 0,
-          redirected: false,
-          headers: { get: (name) => header(res.headers, name) },
+        const status = res.statusCode ?? 0
+        const response = new Response(status === 204 || status === 304 ? null : body, {
+          status,
+          headers: Object.entries(res.headers).map(([name, value]): [string, string] => [
+            name,
+            Array.isArray(value) ? value.join(', ') : (value ?? ''),
+          ]),
         })
+        // A Response made here has no URL; the clients resolve locations against it.
+        Object.defineProperty(response, 'url', { value: url })
+        resolve(response)
       })
-      req.end()
+      req.end(typeof init.body === 'string' ? init.body : undefined)
     })
-}
-
-function header(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name.toLowerCase()]
-  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
 }
 
 /** An `eventsource` client over a {@link CuttableFetch}, recording what it receives. */

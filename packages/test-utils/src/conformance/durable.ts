@@ -1,11 +1,6 @@
-import {
-  createDurableStreams,
-  createHub,
-  type DurableStartOptions,
-  MemoryStore,
-  RESUME_HEADER,
-} from '@sse/core'
+import { createDurableStreams, createHub, type DurableStartOptions, RESUME_HEADER } from '@sse/core'
 import { expect } from 'vitest'
+import { expectedTokens as expected, tokens } from '../durable-app'
 import type { StreamClient } from '../stream-client'
 import type { ServerUnderTest } from '../target'
 import { sleep, waitFor } from '../wait'
@@ -13,13 +8,10 @@ import { type CaseContext, type ConformanceCase, header } from './harness'
 
 type Produce = DurableStartOptions['produce']
 
-/**
- * Serves durable streams that run `produce`, on a MemoryStore of their own: the suite's store
- * factory may make stores without a durable backend.
- */
+/** Serves durable streams that run `produce`, on the suite's store (MemoryStore or Redis). */
 async function durableApp(t: CaseContext, produce: Produce) {
   const errors: unknown[] = []
-  const hub = createHub({ store: new MemoryStore(), onError: (error) => errors.push(error) })
+  const hub = createHub({ store: t.store(), onError: (error) => errors.push(error) })
   const streams = createDurableStreams(hub, { location: (id) => `/durable/${id}` })
   const server = await t.start({ durable: { streams, produce } })
   t.defer(() => hub.shutdown({ grace: 0 }))
@@ -54,18 +46,22 @@ const parts = (client: StreamClient) =>
     .filter((event) => event.event === 'token')
     .map((event) => event.data)
 const last = (client: StreamClient) => client.events().at(-1)
-const expected = (count: number) => Array.from({ length: count }, (_, i) => `t${i}`)
 
-/** A producer of `count` tokens, one every `every` ms, that returns the count. */
-function tokens(count: number, every = 3): Produce {
-  return async (out, signal) => {
-    for (let i = 0; i < count; i++) {
-      await sleep(every)
-      signal.throwIfAborted()
+/** A producer of 20 tokens that holds after the fifth until `go()`: the cut lands mid-answer. */
+function heldAfterFive(): { produce: Produce; go: () => void } {
+  let go!: () => void
+  const held = new Promise<void>((resolve) => {
+    go = resolve
+  })
+  const produce: Produce = async (out) => {
+    for (let i = 0; i < 20; i++) {
+      if (i === 5) await held
+      await sleep(3)
       await out.send('token', `t${i}`)
     }
-    return { tokens: count }
+    return { tokens: 20 }
   }
+  return { produce, go }
 }
 
 /** C29-C31: durable streams started by POST, resumed by GET, cancelled by DELETE. */
@@ -73,10 +69,12 @@ export const durableCases: ConformanceCase[] = [
   {
     name: 'C29 a POST answer cut mid-way resumes by GET with Last-Event-ID at SSE-Resume: every part once, then done, then 204',
     async run(t) {
-      const { server, errors } = await durableApp(t, tokens(20))
+      const answer = heldAfterFive()
+      const { server, errors } = await durableApp(t, answer.produce)
       const { post, location } = await start(t, server)
-      await waitFor('5 parts', () => parts(post).length >= 5)
+      await waitFor('5 parts', () => parts(post).length === 5)
       post.close()
+      answer.go()
       const seen = parts(post)
       const resumed = await call(t, server, location, {
         user: 'ann',

@@ -60,6 +60,11 @@ export interface RunConformanceOptions {
    * @default a MemoryStore with the case's options
    */
   store?: StoreFactory
+  /**
+   * The cases to run (the variants run those of them they concern).
+   * @default conformanceCases
+   */
+  cases?: readonly ConformanceCase[]
 }
 
 function lookup(entries: string[] | undefined, name: string): string | undefined {
@@ -106,9 +111,10 @@ export function runConformance(
       }
     })
   }
-  register(target.name, conformanceCases)
+  const all = options.cases ?? conformanceCases
+  register(target.name, all)
   for (const variant of options.variants ?? suiteVariants) {
-    const cases = conformanceCases.filter((c) => c.tags?.some((tag) => variant.tags.includes(tag)))
+    const cases = all.filter((c) => c.tags?.some((tag) => variant.tags.includes(tag)))
     register(`${target.name} ${variant.name}`, cases, variant)
   }
 }
