@@ -1,3 +1,4 @@
+import { DurableLease } from './durable-lease'
 import type { DurableBackend } from './durable-store'
 import { DONE_EVENT, ERROR_EVENT } from './head'
 import { durableLog } from './logs'
@@ -62,7 +63,7 @@ export interface ProducerSetup {
 
 /**
  * Runs a producer detached from any request: renews its lease every third of it, stores each
- * part before it is sent, and ends the stream with `done` (what `produce` returned) or `error`.
+ * part before it is sent (trying again while the lease holds when the store fails), and ends the stream with `done` (what `produce` returned) or `error`.
  * A cancel ends the stream at once, even if the producer does not stop; a lost lease stops
  * the producer and writes nothing more (the reader that found it orphaned wrote the error).
  *
@@ -72,15 +73,17 @@ export function runProducer<M extends EventMap>(
   setup: ProducerSetup,
   produce: (out: DurableWriter<M>, signal: AbortSignal) => unknown,
 ): () => void {
-  const { backend, id, token, lease } = setup
+  const { backend, id, token } = setup
   const controller = new AbortController()
   let finished = false
+  /** Parts stored so far: a retried append tells the backend where it stands. */
+  let stored = 0
   const finish = async (input: EventInput) => {
     if (finished) return
     finished = true
-    clearInterval(renewal)
+    lease.release()
     try {
-      await backend.end(id, token, input)
+      await lease.whileHeld(() => backend.end(id, token, input))
     } catch (error) {
       setup.reportError(error)
     }
@@ -89,16 +92,19 @@ export function runProducer<M extends EventMap>(
     if (controller.signal.aborted) return
     controller.abort(new DurableStopped(reason))
     if (reason === 'cancelled') void finish(errorInput(id, reason))
-    else finished = true
+    else {
+      finished = true
+      lease.release()
+    }
   }
-  const renewal = setInterval(() => {
-    Promise.resolve(backend.renew(id, token, lease)).then(
-      (held) => held || stop('producer-lost'),
-      (error: unknown) => setup.reportError(error),
-    )
-  }, lease / 3)
-  // Node: the lease alone must not keep a process alive.
-  ;(renewal as { unref?: () => void }).unref?.()
+  const lease = new DurableLease(
+    backend,
+    id,
+    token,
+    setup.lease,
+    () => stop('producer-lost'),
+    setup.reportError,
+  )
 
   const writer: DurableWriter<M> = {
     async send(...args) {
@@ -107,8 +113,10 @@ export function runProducer<M extends EventMap>(
       if (event === DONE_EVENT || event === ERROR_EVENT) {
         throw new TypeError(`Invalid SSE event "${event}": a durable stream's own terminal event`)
       }
-      const stored = await backend.append(id, token, [{ log: durableLog(id), event, data }])
-      if (!stored) stop('producer-lost')
+      const input = [{ log: durableLog(id), event, data }]
+      const parts = await lease.whileHeld(() => backend.append(id, token, input, stored))
+      if (parts) stored += parts.length
+      else stop('producer-lost')
       controller.signal.throwIfAborted()
     },
     async pipe(source, options) {

@@ -49,12 +49,16 @@ export interface DurableBackend {
   renew(id: string, token: string, lease: number): boolean | Promise<boolean>
   /**
    * Appends parts to the stream's log while `token` holds the lease, as `EventStore.append`
-   * does; undefined, with nothing stored, once it does not.
+   * does; undefined, with nothing stored, once it does not. `stored` is how many parts the
+   * producer had stored before these: the producer sends a write again when it failed, and
+   * when its reply was lost after the write landed the log already holds more than `stored`
+   * parts; the backend then returns those instead of storing them twice.
    */
   append(
     id: string,
     token: string,
     inputs: readonly EventInput[],
+    stored: number,
   ): readonly StoredEvent[] | undefined | Promise<readonly StoredEvent[] | undefined>
   /**
    * Stores the terminal event and ends the stream: with a `token`, while it holds the lease;

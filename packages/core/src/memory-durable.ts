@@ -81,6 +81,7 @@ export class MemoryDurables implements DurableBackend {
     return record !== undefined
   }
 
+  // `stored` goes unread: in one process a write that landed never fails, so none is retried.
   append(id: string, token: string, inputs: readonly EventInput[]): StoredEvent[] | undefined {
     const now = Date.now()
     const record = this.#held(id, token, now)

@@ -4,6 +4,7 @@ import {
   type ChatEvents,
   chatApp,
   tokenData as data,
+  expectedTokens,
   lastEvent as last,
   type Produce,
   fetchStream as request,
@@ -185,6 +186,38 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
     await waitFor('the producer to be told', () => late !== undefined)
     expect(late).toBeInstanceOf(DurableStopped)
     expect(app.errors).toEqual([])
+  })
+
+  it('a store that fails for a while within the lease loses nothing: the producer writes again; past a lease of failures it gives up with error failed', async () => {
+    const app = await memoryApp(tokens(20, 5))
+    const backend = app.store.durable
+    const append = backend.append.bind(backend)
+    // The store fails every write while `down` (as Redis does while it restarts); renewals
+    // still go through, so only the retry's own bound can end an outage that never ends.
+    let down = false
+    let failed = 0
+    backend.append = (...args) => {
+      if (!down) return append(...args)
+      failed++
+      throw new Error('store unreachable')
+    }
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    await waitFor('5 tokens', () => data(post).length >= 5)
+    down = true
+    await sleep(LEASE / 2)
+    down = false
+    await post.done
+    expect(failed).toBeGreaterThan(1)
+    expect(data(post)).toEqual(expectedTokens(20))
+    expect(last(post)?.event).toBe('done')
+    expect(app.errors).toEqual([])
+
+    const second = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    await waitFor('5 tokens', () => data(second).length >= 5)
+    down = true
+    await second.done
+    expect(last(second)).toMatchObject({ event: 'error', data: '{"reason":"failed"}' })
+    expect(app.errors).toMatchObject([{ message: 'store unreachable' }])
   })
 
   it('C31: one idempotency key runs the generation once', async () => {

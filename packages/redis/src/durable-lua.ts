@@ -94,9 +94,14 @@ return 1
  * clock, each entry's `p`), without trimming: the log, its meta key and the record expire `ttl`
  * after this write instead. An end deletes the lease and marks the record ended.
  *
- * KEYS: stream, meta, record, lease. ARGV: mode, token, channel, log, then per event its number
- * of fields and values, and those. Returns false when nothing was stored; else the idempotency
- * key name (`''`: none), then the ids in order.
+ * A producer sends an append again when it failed; when only its reply was lost, the log
+ * already holds more parts than the producer's count (`stored`), and the ids of that earlier
+ * write are returned instead of writing it twice. The log is never trimmed, so its length is
+ * the count of parts.
+ *
+ * KEYS: stream, meta, record, lease. ARGV: mode, token, channel, log, stored (mode `a`), then
+ * per event its number of fields and values, and those. Returns false when nothing was stored;
+ * else the idempotency key name (`''`: none), then the ids in order.
  */
 export const WRITE = `${HELPERS}
 local s, m, r, l = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -106,6 +111,15 @@ if not ttl or v[2] then return false end
 if ARGV[1] == 'r' then
   if redis.call('EXISTS', l) == 1 then return false end
 elseif redis.call('GET', l) ~= ARGV[2] then return false end
+if ARGV[1] == 'a' then
+  local landed = redis.call('XLEN', s) - tonumber(ARGV[5])
+  if landed > 0 then
+    local out = {v[3] or ''}
+    local last = redis.call('XREVRANGE', s, '+', '-', 'COUNT', landed)
+    for j = landed, 1, -1 do out[#out + 1] = last[j][1] end
+    return out
+  end
+end
 local p = head(s, m)
 local t = redis.call('TIME')
 local ms, seq = tonumber(t[1]) * 1000 + math.floor(t[2] / 1000), (t[2] % 1000) * 1000
@@ -113,7 +127,7 @@ local dash = string.find(p, '-', 1, true)
 local pms, pseq = tonumber(string.sub(p, 1, dash - 1)), tonumber(string.sub(p, dash + 1))
 if ms < pms or (ms == pms and seq <= pseq) then ms, seq = pms, pseq + 1 end
 local message, out = {ARGV[4], p}, {v[3] or ''}
-local i = 5
+local i = 6
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
   local id = redis.call('XADD', s, string.format('%d-%d', ms, seq), 'p', p, unpack(ARGV, i + 1, i + n))

@@ -143,8 +143,9 @@ export class RedisDurables implements DurableBackend {
     id: string,
     token: string,
     inputs: readonly EventInput[],
+    stored: number,
   ): Promise<StoredEvent[] | undefined> {
-    return this.#write(id, 'a', token, inputs)
+    return this.#write(id, 'a', token, inputs, stored)
   }
 
   async end(
@@ -152,7 +153,7 @@ export class RedisDurables implements DurableBackend {
     token: string | undefined,
     input: EventInput,
   ): Promise<StoredEvent | undefined> {
-    return (await this.#write(id, token === undefined ? 'r' : 'e', token ?? '', [input]))?.[0]
+    return (await this.#write(id, token === undefined ? 'r' : 'e', token ?? '', [input], 0))?.[0]
   }
 
   async cancel(id: string): Promise<void> {
@@ -170,9 +171,10 @@ export class RedisDurables implements DurableBackend {
     mode: 'a' | 'e' | 'r',
     token: string,
     inputs: readonly EventInput[],
+    stored: number,
   ): Promise<StoredEvent[] | undefined> {
     const keys = this.#settings.keys.durable(id)
-    const args: (string | number)[] = [mode, token, keys.channel, `d${id}`]
+    const args: (string | number)[] = [mode, token, keys.channel, `d${id}`, stored]
     for (const input of inputs) {
       if (input.log !== `d${id}`)
         throw new TypeError(`not the log of durable stream ${id}: ${input.log}`)

@@ -26,6 +26,35 @@ describeRedis('durable streams on RedisStore, the backend', () => {
     expect(third).toEqual({ id: other, created: true })
   })
 
+  it('an append sent again after its reply was lost returns what the first one stored, once', async () => {
+    const store = fixture.store()
+    const log = `d${ID}`
+    await store.durable.create({ ...init, id: ID, idempotencyKey: undefined })
+    const first = await store.durable.append(
+      ID,
+      't',
+      [
+        { log, data: 'a' },
+        { log, data: 'b' },
+      ],
+      0,
+    )
+    // The producer saw an error and sends the same write again, with the count it had before.
+    const again = await store.durable.append(
+      ID,
+      't',
+      [
+        { log, data: 'a' },
+        { log, data: 'b' },
+      ],
+      0,
+    )
+    expect(again?.map((e) => e.position)).toEqual(first?.map((e) => e.position))
+    const next = await store.durable.append(ID, 't', [{ log, data: 'c' }], 2)
+    expect(await store.client.xlen(store.streamKey(log))).toBe(3)
+    expect(next?.[0]?.position).not.toBe(first?.[1]?.position)
+  })
+
   it('C31: a cancel reaches the producer of its own database only', async () => {
     const [zero, one] = [0, 1].map(
       (db) => new RedisStore({ redis: `${fixture.redis.url}/${db}`, prefix: 'durable-db:' }),

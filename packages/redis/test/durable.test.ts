@@ -194,12 +194,12 @@ function durableSuite(name: string, target: Target): void {
       const log = `d${ID}`
       const init = { id: ID, token: 'old', owner: 'ann', idempotencyKey: undefined }
       await producer.create({ ...init, ttl: 60_000, lease: LEASE })
-      expect(await producer.append(ID, 'old', [{ log, data: 'kept' }])).toHaveLength(1)
-      expect(await producer.append(ID, 'other', [{ log, data: 'forged' }])).toBeUndefined()
+      expect(await producer.append(ID, 'old', [{ log, data: 'kept' }], 0)).toHaveLength(1)
+      expect(await producer.append(ID, 'other', [{ log, data: 'forged' }], 1)).toBeUndefined()
       expect(await reader.state(ID)).toEqual({ owner: 'ann', ended: false, orphaned: false })
       await sleep(LEASE + 50)
       expect(await reader.state(ID)).toEqual({ owner: 'ann', ended: false, orphaned: true })
-      expect(await producer.append(ID, 'old', [{ log, data: 'late' }])).toBeUndefined()
+      expect(await producer.append(ID, 'old', [{ log, data: 'late' }], 1)).toBeUndefined()
       expect(await producer.renew(ID, 'old', LEASE)).toBe(false)
       expect(await producer.end(ID, 'old', { log, event: 'done', data: 'null' })).toBeUndefined()
       const lost = { log, event: 'error', data: '{"reason":"producer-lost"}' }

@@ -84,7 +84,12 @@ export class ChatReader {
 
   #open(
     url: string,
-    init: { method?: string; headers?: Record<string, string>; body?: string; lastEventId?: string },
+    init: {
+      method?: string
+      headers?: Record<string, string>
+      body?: string
+      lastEventId?: string
+    },
   ) {
     const stream = connect<Answer>(url, {
       ...init,
