@@ -20,6 +20,11 @@ timeFile(import.meta.url)
 const STREAMS = 200
 /** Faults each reader suffers during its answer: a reload or a socket cut, at random. */
 const FAULTS = 2
+/**
+ * The servers' `retry` (ms), which a cut client waits (±50% jitter) before it resumes: shorter
+ * than the default 3 s, so that faults, resumes and the instance's death fit in one answer.
+ */
+const RETRY = 200
 
 if (!redisAvailable && REDIS_REQUIRED) {
   throw new Error(
@@ -114,8 +119,8 @@ function expectClean(figures: ReturnType<typeof outcome>) {
 describe.each(adapters)('durable chaos: $name', (target) => {
   const TOKENS = 40
   const EVERY = 25
-  it(`${STREAMS} concurrent answers, each reader reloaded or cut ${FAULTS} times: every token once, in order, one generation each, every reader ends with done`, async () => {
-    const hub = createHub({ store: new MemoryStore() })
+  it(`${STREAMS} concurrent answers, each reader reloaded or cut up to ${FAULTS} times: every token once, in order, one generation each, every reader ends with done`, async () => {
+    const hub = createHub({ store: new MemoryStore(), retry: RETRY })
     const streams = createDurableStreams(hub, { location: (id) => `/durable/${id}` })
     let runs = 0
     const produce = tokens(TOKENS, EVERY)
@@ -153,7 +158,7 @@ describe.each(adapters)('durable chaos: $name', (target) => {
 })
 
 describe.skipIf(!redisAvailable)('durable chaos on Redis', () => {
-  const TOKENS = 60
+  const TOKENS = 80
   const EVERY = 50
   // The default is 15 s. A lease must outlast the outage plus the reconnect: ioredis (5.x) finds
   // Redis still loading its append-only file and waits a second before it tries again, so 1 s
@@ -175,35 +180,46 @@ describe.skipIf(!redisAvailable)('durable chaos on Redis', () => {
     redis = await startRedis({ persistent: true })
     const prefix = `durable-chaos:${process.pid}:`
     store = new RedisStore({ redis: redis.url, prefix })
-    producer = await chatApp(store, tokens(TOKENS, EVERY), { lease: LEASE })
-    const env = { LEASE: String(LEASE) }
+    producer = await chatApp(store, tokens(TOKENS, EVERY), { lease: LEASE, retry: RETRY })
+    const env = { LEASE: String(LEASE), RETRY: String(RETRY) }
     let reader: Instance | undefined = await startInstance(redis.url, prefix, {
       fixture: 'durable-instance.ts',
       env,
     })
     children.push(reader)
+    const firstB = reader.url
     // The load balancer: prompts go to A; resumes to the reader instance while there is one,
     // else to A.
     const route = (url: string, method: string) =>
       method === 'POST' || !reader ? url : `${reader.url}${new URL(url).pathname}`
     let redisDownMs = 0
+    let switched = 0
+    let pages: readonly ChatReader[] = []
+    /** Pages that sent a request to the instance at `base`. */
+    const readsOn = (base: string) =>
+      pages.filter((page) => page.transport.requests.some((q) => q.url.startsWith(`${base}/`)))
+        .length
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
     const run = await chaos(
       (i) => new ChatReader(`${producer!.base}/chat`, `user${i}`, `key${i}`, route),
       TOKENS * EVERY,
       async (readers) => {
+        pages = readers
         const answer = TOKENS * EVERY
         await sleep(0.15 * answer)
         // A network switch for every page: each resumes on B.
-        for (const page of readers) page.cut()
-        await sleep(0.15 * answer)
+        await waitFor('every page to have its answer open', () =>
+          readers.every((page) => page.location !== undefined),
+        )
+        switched = readers.filter((page) => page.cut()).length
+        await waitFor('the pages to resume on B', () => readsOn(firstB) >= 0.9 * switched)
         const killed = reader!
         reader = undefined
         await killed.kill()
         reader = await startInstance(redis!.url, prefix, { fixture: 'durable-instance.ts', env })
         children.push(reader)
-        await sleep(0.2 * answer)
+        await sleep(0.1 * answer)
         const down = performance.now()
         await redis!.kill()
         await redis!.start()
@@ -211,6 +227,7 @@ describe.skipIf(!redisAvailable)('durable chaos on Redis', () => {
       },
     )
     loop.disable()
+    const secondB = reader!.url
     const figures = outcome(run.readers, TOKENS, producer.runs())
     figure('durable-chaos', 'Redis, two instances', {
       loopDelayMaxMs: loop.max / 1e6,
@@ -218,12 +235,17 @@ describe.skipIf(!redisAvailable)('durable chaos on Redis', () => {
       tokens: TOKENS,
       cuts: run.cuts,
       reloads: run.reloads,
+      switched,
+      pagesOnKilledB: readsOn(firstB),
+      pagesOnNewB: readsOn(secondB),
       redisDownMs,
       errorsReported: producer.errors.length,
       ...figures,
       totalMs: run.ms,
     })
     expectClean(figures)
+    // Most pages really read on the instance that was killed (the rest had not reconnected).
+    expect(readsOn(firstB)).toBeGreaterThan(0.8 * STREAMS)
     // What the outage made fail and was tried again is reported, nothing else.
     const reported = new Set(producer.errors.map((error) => String(error).split(':')[1]))
     expect([...reported].filter((what) => what !== ' renewing a lease failed')).toEqual([])

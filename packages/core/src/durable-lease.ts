@@ -47,9 +47,9 @@ export class DurableLease {
    * Runs a store call, and runs it again after a failure (a store restarting, a connection
    * lost: not a refusal, which resolves) for as long as the lease is known held, and at most a
    * lease's time (a store that renews but keeps failing this call gets it reported): a store
-   * that comes back within the lease loses no answer. A write retried after its reply was lost is
-   * made idempotent by the backend (`append`'s `stored`), and fencing keeps a retry from
-   * landing after the lease lapsed.
+   * that comes back within the lease loses no answer. A write sent again after its reply was
+   * lost is not stored twice (the backend's `append` takes `stored`), and fencing keeps a
+   * retry from landing after the lease lapsed.
    */
   async whileHeld<T>(call: () => T | Promise<T>): Promise<T> {
     let giveUp = Number.POSITIVE_INFINITY

@@ -63,7 +63,8 @@ export interface ProducerSetup {
 
 /**
  * Runs a producer detached from any request: renews its lease every third of it, stores each
- * part before it is sent (trying again while the lease holds when the store fails), and ends the stream with `done` (what `produce` returned) or `error`.
+ * part before it is sent (again, while the lease holds, when the store failed), and ends the
+ * stream with `done` (what `produce` returned) or `error`.
  * A cancel ends the stream at once, even if the producer does not stop; a lost lease stops
  * the producer and writes nothing more (the reader that found it orphaned wrote the error).
  *

@@ -43,13 +43,15 @@ export interface OpenOptions<M extends EventMap = any> extends StreamOptions, Me
 }
 
 /**
- * The options a stream opens with: the call's, over its hub's defaults, over the built-in ones,
- * checked, so that an adapter can fail before it answers anything.
+ * The options a stream opens with: the call's, over its hub's defaults (a durable stream's hub
+ * is its streams'), over the built-in ones, checked, so that an adapter can fail before it
+ * answers anything.
  *
  * @throws TypeError naming the option when a value is out of its range.
  */
 export function resolveOpenOptions(options: OpenOptions): ResolvedStreamOptions {
-  return resolveOptions(options, options.hub && hubInternals.defaults(options.hub))
+  const hub = (options.durable?.streams.hub ?? options.hub) as Hub | undefined
+  return resolveOptions(options, hub && hubInternals.defaults(hub))
 }
 
 /** Answers a stream over the hub's limits with a JSON error, for `limitResponse` 429 or 503. */

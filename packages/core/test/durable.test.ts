@@ -65,6 +65,16 @@ describe('durable streams on MemoryStore (C29-C31)', () => {
     expect(app.errors).toEqual([])
   })
 
+  it("a durable stream opens with its hub's defaults (retry)", async () => {
+    const app = await memoryApp(tokens(3, 1), { retry: 200 })
+    const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
+    await post.done
+    // The hub's 200 ms, spread by the default jitter of ±50%; the built-in default is 3 s.
+    expect(post.reader.retries).toHaveLength(1)
+    expect(post.reader.retries[0]).toBeGreaterThanOrEqual(100)
+    expect(post.reader.retries[0]).toBeLessThanOrEqual(300)
+  })
+
   it('C29: a client that leaves does not stop the answer; a finished answer replays until its TTL, then 404', async () => {
     const app = await memoryApp(tokens(10, 2), { ttl: 300 })
     const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })

@@ -38,6 +38,8 @@ export interface ChatAppOptions {
   lease: number
   ttl?: number
   cancelOnDisconnect?: boolean
+  /** The hub's `retry` (ms): how long a cut reader waits before it resumes. */
+  retry?: number
 }
 
 /**
@@ -50,9 +52,13 @@ export async function chatApp(
   produce: Produce,
   options: ChatAppOptions,
 ): Promise<ChatApp> {
-  const { cancelOnDisconnect, ...streamsOptions } = options
+  const { cancelOnDisconnect, retry, ...streamsOptions } = options
   const errors: unknown[] = []
-  const hub = createHub<ChatEvents>({ store, onError: (error) => errors.push(error) })
+  const hub = createHub<ChatEvents>({
+    store,
+    onError: (error) => errors.push(error),
+    ...(retry === undefined ? {} : { retry }),
+  })
   const chats = createDurableStreams(hub, { location: (id) => `/chat/${id}`, ...streamsOptions })
   let runs = 0
   const server = createServer(async (req, res) => {
