@@ -223,6 +223,8 @@ export class RedisDurables implements DurableBackend {
       }
       await this.#subscriber.add(keys.cancel)
     } catch (error) {
+      // A store closed meanwhile has no cancels left to hear: nothing went wrong.
+      if (this.#settings.stop.aborted) return
       // The mark on the record still reaches the producer, at its next renewal.
       this.#settings.onError(fail(`subscribing to the cancels of ${id} failed`, error))
     }

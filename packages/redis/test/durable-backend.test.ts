@@ -55,6 +55,15 @@ describeRedis('durable streams on RedisStore, the backend', () => {
     expect(next?.[0]?.position).not.toBe(first?.[1]?.position)
   })
 
+  it('a store closed right after a start reports nothing of the cancel subscription it left', async () => {
+    const errors: unknown[] = []
+    const store = fixture.store({ onError: (error) => errors.push(error) })
+    await store.durable.create({ ...init, id: ID, idempotencyKey: undefined })
+    await store.close()
+    await sleep(200)
+    expect(errors).toEqual([])
+  })
+
   it('C31: a cancel reaches the producer of its own database only', async () => {
     const [zero, one] = [0, 1].map(
       (db) => new RedisStore({ redis: `${fixture.redis.url}/${db}`, prefix: 'durable-db:' }),
