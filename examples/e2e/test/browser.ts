@@ -1,14 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { CHROMIUM, CHROMIUM_ARGS } from '@sse/test-utils'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ExampleName, type RunningExample, startExample } from './examples.ts'
 
-export const CHROMIUM = '/usr/bin/chromium'
+export { CHROMIUM }
 export const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
+  ...CHROMIUM_ARGS,
   '--disable-quic',
   '--no-first-run',
   '--disable-component-update',

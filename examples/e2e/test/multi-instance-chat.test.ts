@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs'
+import { describeBrowser } from '@sse/test-utils'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Route, type RunningProxy, startProxy } from '../../multi-instance/src/proxy.ts'
 import { tokensOf } from '../../shared/src/chat.ts'
 import { ARGS, CHROMIUM, outputDir } from './browser.ts'
-import { describeBrowser } from './describe-browser.ts'
 import { type RunningExample, startExample } from './examples.ts'
 import { describeRedis, type RedisServer, startRedis } from './redis.ts'
 

@@ -1,8 +1,8 @@
+import { describeBrowser } from '@sse/test-utils'
 import { type Browser, chromium, type Page, type Request } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { tokensOf } from '../../shared/src/chat.ts'
 import { ARGS, CHROMIUM, consecutive, outputDir, type Recorded, record } from './browser.ts'
-import { describeBrowser } from './describe-browser.ts'
 import { type ExampleName, type RunningExample, startExample } from './examples.ts'
 
 // About 60 tokens, one every 30 ms: long enough to reload in the middle, short for the suite.

@@ -4,28 +4,18 @@
 // @sse/core hub streams. Chromium's own fetch, ReadableStream and TextDecoder are exercised,
 // which Node's tests cannot show. Without Chromium the suite skips with a warning; CI sets
 // SSE_REQUIRE_BROWSER=1, which turns that skip into a failure.
-import { existsSync } from 'node:fs'
 import { createServer, type ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createHub } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import { listen } from '@sse/test-utils'
+import { CHROMIUM, CHROMIUM_ARGS, describeBrowser, listen } from '@sse/test-utils'
 import { build } from 'esbuild'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest'
 import type * as Client from '../src/index'
 import type { CloseReason } from '../src/index'
 
-const CHROMIUM = '/usr/bin/chromium'
-// Without the background-networking flags Chromium keeps dialling out, and this machine's closed
-// network refuses those connections many at a time.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const REQUIRED = process.env.SSE_REQUIRE_BROWSER === '1'
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
 const title = '@sse/client in Chromium'
-if (missing && !REQUIRED) console.warn(`\n*** ${title}: SKIPPED, ${missing} ***\n`)
 
 type Events = { token: { n: number }; done: { tokens: number } }
 
@@ -113,9 +103,8 @@ function pageRun(): Promise<Run> {
   return page.evaluate(() => window.run)
 }
 
-describe.skipIf(missing && !REQUIRED)(title, () => {
+describeBrowser(title, () => {
   beforeAll(async () => {
-    if (missing) throw new Error(`Browser tests required (SSE_REQUIRE_BROWSER=1) but ${missing}`)
     // Bundled for the browser as an app would ship it, from the sources the other tests run.
     const out = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
@@ -126,7 +115,7 @@ describe.skipIf(missing && !REQUIRED)(title, () => {
       write: false,
     })
     bundle = out.outputFiles[0]!.text
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] })
   }, 60_000)
 
   afterAll(async () => {

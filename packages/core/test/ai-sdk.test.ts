@@ -1,46 +1,15 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DefaultChatTransport, streamText, type UIMessage, type UIMessageChunk } from 'ai'
-import { MockLanguageModelV4, simulateReadableStream } from 'ai/test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDurableStreams } from '../src/durable'
 import { createHub } from '../src/hub'
 import { openNodeStream } from '../src/node'
+import { testModel, WORDS } from './ai-model'
 
 // The Vercel AI SDK (the real `ai` package, its test model: no network, no real model) streams
 // a chat answer as its UI message stream through a durable stream; its own chat transport
 // reads it, and resumes it with its reconnect call after the reader was cut.
-
-const WORDS = Array.from({ length: 40 }, (_, i) => `w${i} `)
-
-function model() {
-  let calls = 0
-  const mock = new MockLanguageModelV4({
-    doStream: async () => {
-      calls++
-      return {
-        stream: simulateReadableStream({
-          chunkDelayInMs: 5,
-          chunks: [
-            { type: 'stream-start', warnings: [] },
-            { type: 'text-start', id: 't' },
-            ...WORDS.map((delta) => ({ type: 'text-delta' as const, id: 't', delta })),
-            { type: 'text-end', id: 't' },
-            {
-              type: 'finish',
-              finishReason: { unified: 'stop', raw: 'stop' },
-              usage: {
-                inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
-                outputTokens: { total: WORDS.length, text: WORDS.length, reasoning: 0 },
-              },
-            },
-          ],
-        }),
-      }
-    },
-  })
-  return { mock, calls: () => calls }
-}
 
 async function body(req: IncomingMessage): Promise<{ id: string; messages: UIMessage[] }> {
   let text = ''
@@ -59,7 +28,7 @@ afterEach(async () => {
 
 /** A chat route as the AI SDK's resumable-streams guide has it, on a durable stream. */
 async function chatServer() {
-  const { mock, calls } = model()
+  const { mock, runs: calls } = testModel(5)
   const hub = createHub()
   const chats = createDurableStreams(hub, { location: (id) => `/api/streams/${id}` })
   // The app's record of each chat's running answer (a database column in a real app).

@@ -2,24 +2,16 @@
 // a React 19 development build under StrictMode, bundled by esbuild, reads a @sse/core durable
 // stream started by POST. Without Chromium the suite skips with a warning; CI sets
 // SSE_REQUIRE_BROWSER=1, which turns that skip into a failure.
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createDurableStreams, createHub } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import { listen } from '@sse/test-utils'
+import { CHROMIUM, CHROMIUM_ARGS, describeBrowser, listen } from '@sse/test-utils'
 import { build } from 'esbuild'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const REQUIRED = process.env.SSE_REQUIRE_BROWSER === '1'
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
 const title = 'useEventStream in Chromium'
-if (missing && !REQUIRED) console.warn(`\n*** ${title}: SKIPPED, ${missing} ***\n`)
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>@sse/react</title>
 <div id="root"></div><script type="module" src="/app.mjs"></script>`
@@ -73,9 +65,8 @@ async function serve(tokens: number, everyMs: number) {
 const tokensOf = (received: { event: string; data: unknown }[]) =>
   received.filter((e) => e.event === 'token').map((e) => e.data)
 
-describe.skipIf(missing && !REQUIRED)(title, () => {
+describeBrowser(title, () => {
   beforeAll(async () => {
-    if (missing) throw new Error(`Browser tests required (SSE_REQUIRE_BROWSER=1) but ${missing}`)
     const out = await build({
       entryPoints: [fileURLToPath(new URL('./fixtures/app.ts', import.meta.url))],
       bundle: true,
@@ -89,7 +80,7 @@ describe.skipIf(missing && !REQUIRED)(title, () => {
       write: false,
     })
     bundle = out.outputFiles[0]!.text
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] })
     page = await browser.newPage()
   }, 60_000)
 

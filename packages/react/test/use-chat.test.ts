@@ -4,60 +4,22 @@
 // answer once, with the prompt POSTed once and the model run once. The model is the `ai`
 // package's test model: no network. Without Chromium the suite skips with a warning; CI sets
 // SSE_REQUIRE_BROWSER=1, which turns that skip into a failure.
-import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createDurableStreams, createHub } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import { listen } from '@sse/test-utils'
+import { CHROMIUM, CHROMIUM_ARGS, describeBrowser, listen } from '@sse/test-utils'
 import { streamText, type UIMessage } from 'ai'
-import { MockLanguageModelV4, simulateReadableStream } from 'ai/test'
 import { build } from 'esbuild'
 import { type Browser, chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+// The `ai` package's test model, as core's AI SDK test streams it.
+import { testModel, WORDS } from '../../core/test/ai-model'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const REQUIRED = process.env.SSE_REQUIRE_BROWSER === '1'
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
 const title = "the AI SDK's useChat resumes a durable answer in Chromium"
-if (missing && !REQUIRED) console.warn(`\n*** ${title}: SKIPPED, ${missing} ***\n`)
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>useChat</title>
 <div id="root"></div><script type="module" src="/app.mjs"></script>`
-const WORDS = Array.from({ length: 40 }, (_, i) => `w${i} `)
-
-/** The `ai` package's test model: the words, one every `everyMs`, counting its runs. */
-function model(everyMs: number) {
-  let runs = 0
-  const mock = new MockLanguageModelV4({
-    doStream: async () => {
-      runs++
-      return {
-        stream: simulateReadableStream({
-          chunkDelayInMs: everyMs,
-          chunks: [
-            { type: 'stream-start', warnings: [] },
-            { type: 'text-start', id: 't' },
-            ...WORDS.map((delta) => ({ type: 'text-delta' as const, id: 't', delta })),
-            { type: 'text-end', id: 't' },
-            {
-              type: 'finish',
-              finishReason: { unified: 'stop', raw: 'stop' },
-              usage: {
-                inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
-                outputTokens: { total: WORDS.length, text: WORDS.length, reasoning: 0 },
-              },
-            },
-          ],
-        }),
-      }
-    },
-  })
-  return { mock, runs: () => runs }
-}
 
 async function json(req: IncomingMessage): Promise<{ id: string; messages: UIMessage[] }> {
   let text = ''
@@ -68,9 +30,8 @@ async function json(req: IncomingMessage): Promise<{ id: string; messages: UIMes
 let bundle: string
 let browser: Browser
 
-describe.skipIf(missing && !REQUIRED)(title, () => {
+describeBrowser(title, () => {
   beforeAll(async () => {
-    if (missing) throw new Error(`Browser tests required (SSE_REQUIRE_BROWSER=1) but ${missing}`)
     const out = await build({
       entryPoints: [fileURLToPath(new URL('./fixtures/use-chat.ts', import.meta.url))],
       bundle: true,
@@ -80,7 +41,7 @@ describe.skipIf(missing && !REQUIRED)(title, () => {
       write: false,
     })
     bundle = out.outputFiles[0]!.text
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] })
   }, 60_000)
 
   afterAll(async () => {
@@ -88,7 +49,7 @@ describe.skipIf(missing && !REQUIRED)(title, () => {
   })
 
   it('a reload mid-answer resumes it: the whole answer once, one POST, one model run', async () => {
-    const { mock, runs } = model(40)
+    const { mock, runs } = testModel(40)
     const hub = createHub()
     const chats = createDurableStreams(hub, { location: (id) => `/api/streams/${id}` })
     // The app's record of each chat's running answer (a database column in a real app).

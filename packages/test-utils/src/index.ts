@@ -4,6 +4,7 @@
  * @module
  */
 
+export { CHROMIUM, CHROMIUM_ARGS, describeBrowser } from './browser'
 export { durableCases } from './conformance/durable'
 export { asParsed } from './conformance/encoding'
 export {

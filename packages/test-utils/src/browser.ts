@@ -1,10 +1,23 @@
 import { existsSync } from 'node:fs'
 import { describe, it } from 'vitest'
-import { CHROMIUM } from './browser.ts'
+
+/** Debian's Chromium (`apt-get install chromium`), driven by playwright-core: never a download. */
+export const CHROMIUM = '/usr/bin/chromium'
 
 /**
- * `describe` for tests that need Chromium: skipped with a message when `/usr/bin/chromium` is
- * missing, failing instead when `SSE_REQUIRE_BROWSER=1`.
+ * Chromium's flags for these machines: no sandbox (tests run as root), no GPU, and no
+ * background networking: without it Chromium keeps dialling out, and the closed network here
+ * refuses those connections many at a time.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+]
+
+/**
+ * `describe` for tests that need Chromium: when `/usr/bin/chromium` is missing, skipped with a
+ * loud warning, or failing when `SSE_REQUIRE_BROWSER=1` (as CI sets).
  */
 export function describeBrowser(title: string, body: () => void): void {
   if (existsSync(CHROMIUM)) return void describe(title, body)
