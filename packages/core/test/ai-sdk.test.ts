@@ -1,21 +1,12 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DefaultChatTransport, streamText, type UIMessage, type UIMessageChunk } from 'ai'
+import { DefaultChatTransport, type UIMessage, type UIMessageChunk } from 'ai'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createDurableStreams } from '../src/durable'
-import { createHub } from '../src/hub'
-import { openNodeStream } from '../src/node'
-import { testModel, WORDS } from './ai-model'
+import { aiChatRoutes, testModel, WORDS } from './ai-chat'
 
 // The Vercel AI SDK (the real `ai` package, its test model: no network, no real model) streams
 // a chat answer as its UI message stream through a durable stream; its own chat transport
 // reads it, and resumes it with its reconnect call after the reader was cut.
-
-async function body(req: IncomingMessage): Promise<{ id: string; messages: UIMessage[] }> {
-  let text = ''
-  for await (const chunk of req) text += chunk
-  return JSON.parse(text)
-}
 
 const servers = new Set<Server>()
 afterEach(async () => {
@@ -26,43 +17,10 @@ afterEach(async () => {
   servers.clear()
 })
 
-/** A chat route as the AI SDK's resumable-streams guide has it, on a durable stream. */
+/** The AI SDK guide's chat routes on durable streams, served on port 0. */
 async function chatServer() {
   const { mock, runs: calls } = testModel(5)
-  const hub = createHub()
-  const chats = createDurableStreams(hub, { location: (id) => `/api/streams/${id}` })
-  // The app's record of each chat's running answer (a database column in a real app).
-  const active = new Map<string, string>()
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url!, 'http://localhost')
-    if (req.method === 'POST' && url.pathname === '/api/chat') {
-      const { id: chatId, messages } = await body(req)
-      const run = await chats.start({
-        produce: async (out, signal) => {
-          try {
-            const prompt = messages
-              .map((m) => m.parts.map((p) => (p.type === 'text' ? p.text : '')))
-              .join('\n')
-            const result = streamText({ model: mock, prompt, abortSignal: signal })
-            await out.pipe(result.toUIMessageStream(), { map: (chunk) => ({ data: chunk }) })
-            return '[DONE]'
-          } finally {
-            active.delete(chatId)
-          }
-        },
-      })
-      active.set(chatId, run.id)
-      const headers = { 'x-vercel-ai-ui-message-stream': 'v1' }
-      return void openNodeStream(req, res, { durable: run, headers })
-    }
-    const resume = /^\/api\/chat\/([^/]+)\/stream$/.exec(url.pathname)
-    const id = resume && active.get(decodeURIComponent(resume[1]!))
-    if (!id) {
-      res.statusCode = 204
-      return void res.end()
-    }
-    void openNodeStream(req, res, { durable: chats.get(id) })
-  })
+  const server = createServer(aiChatRoutes(mock).listener)
   servers.add(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

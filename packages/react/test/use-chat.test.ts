@@ -4,28 +4,19 @@
 // answer once, with the prompt POSTed once and the model run once. The model is the `ai`
 // package's test model: no network. Without Chromium the suite skips with a warning; CI sets
 // SSE_REQUIRE_BROWSER=1, which turns that skip into a failure.
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { createDurableStreams, createHub } from '@sse/core'
-import { openNodeStream } from '@sse/core/node'
 import { CHROMIUM, CHROMIUM_ARGS, describeBrowser, listen } from '@sse/test-utils'
-import { streamText, type UIMessage } from 'ai'
 import { build } from 'esbuild'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
-// The `ai` package's test model, as core's AI SDK test streams it.
-import { testModel, WORDS } from '../../core/test/ai-model'
+// The AI SDK guide's chat routes and the `ai` package's test model, as core's AI SDK test has them.
+import { aiChatRoutes, testModel, WORDS } from '../../core/test/ai-chat'
 
 const title = "the AI SDK's useChat resumes a durable answer in Chromium"
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>useChat</title>
 <div id="root"></div><script type="module" src="/app.mjs"></script>`
-
-async function json(req: IncomingMessage): Promise<{ id: string; messages: UIMessage[] }> {
-  let text = ''
-  for await (const chunk of req) text += chunk
-  return JSON.parse(text)
-}
 
 let bundle: string
 let browser: Browser
@@ -50,42 +41,13 @@ describeBrowser(title, () => {
 
   it('a reload mid-answer resumes it: the whole answer once, one POST, one model run', async () => {
     const { mock, runs } = testModel(40)
-    const hub = createHub()
-    const chats = createDurableStreams(hub, { location: (id) => `/api/streams/${id}` })
-    // The app's record of each chat's running answer (a database column in a real app).
-    const active = new Map<string, string>()
-    const requests: string[] = []
+    const routes = aiChatRoutes(mock)
+    const { requests } = routes
     const server = createServer(async (req, res) => {
-      const url = new URL(req.url!, 'http://localhost')
-      if (url.pathname === '/')
-        return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
-      if (url.pathname === '/app.mjs')
+      if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
+      if (req.url === '/app.mjs')
         return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle)
-      requests.push(`${req.method} ${url.pathname}`)
-      if (req.method === 'POST' && url.pathname === '/api/chat') {
-        const { id: chatId, messages } = await json(req)
-        const run = await chats.start({
-          produce: async (out, signal) => {
-            try {
-              const prompt = messages
-                .flatMap((m) => m.parts.map((p) => (p.type === 'text' ? p.text : '')))
-                .join('\n')
-              const result = streamText({ model: mock, prompt, abortSignal: signal })
-              await out.pipe(result.toUIMessageStream(), { map: (chunk) => ({ data: chunk }) })
-              return '[DONE]'
-            } finally {
-              active.delete(chatId)
-            }
-          },
-        })
-        active.set(chatId, run.id)
-        const headers = { 'x-vercel-ai-ui-message-stream': 'v1' }
-        return void openNodeStream(req, res, { durable: run, headers })
-      }
-      const resume = /^\/api\/chat\/([^/]+)\/stream$/.exec(url.pathname)
-      const id = resume && active.get(decodeURIComponent(resume[1]!))
-      if (!id) return void res.writeHead(204).end()
-      void openNodeStream(req, res, { durable: chats.get(id) })
+      await routes.listener(req, res)
     })
     const listening = await listen(server)
     const page = await browser.newPage()
@@ -114,7 +76,7 @@ describeBrowser(title, () => {
       expect(runs()).toBe(1)
     } finally {
       await page.close()
-      await hub.shutdown({ grace: 0 })
+      await routes.hub.shutdown({ grace: 0 })
       await listening.close()
     }
   }, 30_000)
