@@ -57,7 +57,7 @@ return {v[2] and 1 or 0, v[2] or '', ended, orphaned}
 /**
  * Extends the lease while `token` holds it, and keeps the record and the log readable `ttl` more
  * (a producer between two parts is still writing). Returns false once the token does not hold
- * it; else `{cancelled, idempotency key name}`: a cancel whose message this process missed (a
+ * it; else `{cancelled, idempotency key name, ttl}`: a cancel whose message this process missed (a
  * reconnect of its subscriber) still reaches the producer at its next renewal.
  *
  * KEYS: record, lease, stream, meta. ARGV: token, lease ms.
@@ -68,7 +68,7 @@ local v = redis.call('HMGET', r, 't', 'e', 'c', 'k')
 if not v[1] or v[2] or redis.call('GET', l) ~= ARGV[1] then return false end
 redis.call('PEXPIRE', l, ARGV[2])
 for _, key in ipairs({r, KEYS[3], KEYS[4]}) do redis.call('PEXPIRE', key, v[1]) end
-return {v[3] and 1 or 0, v[4] or ''}
+return {v[3] and 1 or 0, v[4] or '', v[1]}
 `
 
 /**
@@ -101,7 +101,7 @@ return 1
  *
  * KEYS: stream, meta, record, lease. ARGV: mode, token, channel, log, stored (mode `a`), then
  * per event its number of fields and values, and those. Returns false when nothing was stored;
- * else the idempotency key name (`''`: none), then the ids in order.
+ * else the idempotency key name (`''`: none), the ttl, then the ids in order.
  */
 export const WRITE = `${HELPERS}
 local s, m, r, l = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -114,7 +114,7 @@ elseif redis.call('GET', l) ~= ARGV[2] then return false end
 if ARGV[1] == 'a' then
   local landed = redis.call('XLEN', s) - tonumber(ARGV[5])
   if landed > 0 then
-    local out = {v[3] or ''}
+    local out = {v[3] or '', ttl}
     local last = redis.call('XREVRANGE', s, '+', '-', 'COUNT', landed)
     for j = landed, 1, -1 do out[#out + 1] = last[j][1] end
     return out
@@ -126,7 +126,7 @@ local ms, seq = tonumber(t[1]) * 1000 + math.floor(t[2] / 1000), (t[2] % 1000) *
 local dash = string.find(p, '-', 1, true)
 local pms, pseq = tonumber(string.sub(p, 1, dash - 1)), tonumber(string.sub(p, dash + 1))
 if ms < pms or (ms == pms and seq <= pseq) then ms, seq = pms, pseq + 1 end
-local message, out = {ARGV[4], p}, {v[3] or ''}
+local message, out = {ARGV[4], p}, {v[3] or '', ttl}
 local i = 6
 while i <= #ARGV do
   local n = tonumber(ARGV[i])

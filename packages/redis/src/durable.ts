@@ -128,13 +128,13 @@ export class RedisDurables implements DurableBackend {
       scripts.renew,
       [keys.record, keys.lease, keys.stream, keys.meta],
       [token, ms(lease)],
-    )) as [number, string] | null
+    )) as [number, string, string] | null
     if (!reply) {
       this.#forget(keys)
       return false
     }
-    const [cancelled, name] = reply
-    if (name !== '') await this.#touch(name, id, keys)
+    const [cancelled, name, ttl] = reply
+    if (name !== '') await this.#touch(name, id, ttl)
     if (cancelled === 1) this.#cancelled(id)
     return true
   }
@@ -193,16 +193,23 @@ export class RedisDurables implements DurableBackend {
     }
     if (mode !== 'a') {
       this.#forget(keys)
-      if (reply[0] !== '') await this.#touch(reply[0]!, id, keys)
+      if (reply[0] !== '') await this.#touch(reply[0]!, id, reply[1]!)
     }
-    return inputs.map((input, i) => ({ ...input, position: reply[i + 1]! }))
+    return inputs.map((input, i) => ({ ...input, position: reply[i + 2]! }))
   }
 
-  /** Keeps the idempotency key as long as the stream it names (its ttl, from the record). */
-  async #touch(name: string, id: string, keys: DurableKeys): Promise<void> {
-    const ttl = await this.#settings.client.hget(keys.record, 't')
-    if (ttl !== null)
+  /**
+   * Keeps the idempotency key as long as the stream it names. It lives in its own hash slot, so
+   * it is a second call after the renewal or the end, which have happened: a failure here is
+   * reported, not thrown (a renewal that counted as failed would shorten the lease the producer
+   * knows it holds). The next renewal touches it again.
+   */
+  async #touch(name: string, id: string, ttl: string): Promise<void> {
+    try {
       await this.#run('keeping an idempotency key', scripts.touch, [name], [id, ttl])
+    } catch (error) {
+      if (!this.#settings.stop.aborted) this.#settings.onError(error)
+    }
   }
 
   /** Subscribes to the stream's cancel channel while its producer runs here. */

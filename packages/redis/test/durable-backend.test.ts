@@ -55,6 +55,21 @@ describeRedis('durable streams on RedisStore, the backend', () => {
     expect(next?.[0]?.position).not.toBe(first?.[1]?.position)
   })
 
+  it('a renewal whose idempotency key cannot be kept still renews, and reports the key', async () => {
+    const errors: unknown[] = []
+    const store = fixture.store({ onError: (error) => errors.push(error) })
+    await store.durable.create({ ...init, id: ID, idempotencyKey: 'renewed' })
+    // The key lives in its own slot, so it is a second call: make that call fail (a key of the
+    // wrong type) while the renewal itself succeeds.
+    const [key] = await store.client.keys('durable-backend:*{irenewed}')
+    await store.client.del(key!)
+    await store.client.hset(key!, 'x', '1')
+    expect(await store.durable.renew(ID, 't', 60_000)).toBe(true)
+    expect(errors.map(String)).toEqual([
+      expect.stringContaining('keeping an idempotency key failed'),
+    ])
+  })
+
   it('a store closed right after a start reports nothing of the cancel subscription it left', async () => {
     const errors: unknown[] = []
     const store = fixture.store({ onError: (error) => errors.push(error) })
