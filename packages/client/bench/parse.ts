@@ -58,6 +58,7 @@ const contestants: Record<string, () => Promise<number>> = {
     return events
   },
   '@sse/client, raw': () => viaClient(true),
+  '@sse/client, raw, for await': () => viaClient(true, true),
   '@sse/client, JSON': () => viaClient(false),
   '@microsoft/fetch-event-source': async () => {
     let events = 0
@@ -76,7 +77,7 @@ const contestants: Record<string, () => Promise<number>> = {
   },
 }
 
-async function viaClient(raw: boolean): Promise<number> {
+async function viaClient(raw: boolean, iterate = false): Promise<number> {
   let events = 0
   let served = false
   const stream = connect('http://bench.invalid/', {
@@ -90,7 +91,8 @@ async function viaClient(raw: boolean): Promise<number> {
       return response()
     },
   })
-  stream.on('tick', () => events++)
+  if (iterate) for await (const _ of stream) events++
+  else stream.on('tick', () => events++)
   await stream.closed
   return events
 }

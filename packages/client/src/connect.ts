@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser'
 import { FanOut } from './fan-out'
-import { runLoop } from './loop'
+import { type LoopSink, runLoop } from './loop'
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from './options'
 import {
   type ClientEvent,
@@ -40,61 +40,62 @@ export interface EventStream<Events extends EventMap = Record<string, unknown>>
   close(): void
 }
 
+/** What {@link decode} returns for data that is not JSON (no parsed data is one of these). */
+class Invalid {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * The data of an event as it is delivered: parsed JSON, or the text for events read raw
- * (`history-lost` is the server's own JSON, whatever `raw` says); a close reason when it is
- * not JSON.
+ * (`history-lost` is the server's own JSON, whatever `raw` says); an {@link Invalid} when it
+ * is not JSON. No wrapper object: this runs once per event.
  */
-function decode(
-  message: EventSourceMessage,
-  event: string,
-  raw: ResolvedOptions['raw'],
-): { data: unknown } | CloseReason {
-  if (event !== HISTORY_LOST_EVENT && (raw === true || raw.has(event)))
-    return { data: message.data }
+function decode(data: string, event: string, raw: ResolvedOptions['raw']): unknown {
+  if (event !== HISTORY_LOST_EVENT && (raw === true || raw.has(event))) return data
   try {
-    return { data: JSON.parse(message.data) }
+    return JSON.parse(data)
   } catch (error) {
-    return { type: 'invalid-data', event, id: message.id, error }
+    return new Invalid(error)
   }
 }
 
 class Stream {
   readonly #fanOut: FanOut
   readonly #controller = new AbortController()
+  readonly #sink: LoopSink
   readonly closed: Promise<CloseReason>
-  lastEventId: string | undefined
 
   constructor(url: string, options: ResolvedOptions) {
-    const stream = this
     this.#fanOut = new FanOut(options.onError)
-    this.lastEventId = options.lastEventId
     const external = options.signal
     const onAbort = () => this.#controller.abort(external?.reason)
     if (external?.aborted) onAbort()
     else external?.addEventListener('abort', onAbort, { once: true })
-    const sink = {
+    // A plain property, not an accessor: the loop writes it once per event.
+    const sink: LoopSink = {
       signal: this.#controller.signal,
-      get lastEventId() {
-        return stream.lastEventId
-      },
-      set lastEventId(id) {
-        stream.lastEventId = id
-      },
+      lastEventId: options.lastEventId,
       message: (message: EventSourceMessage) => {
         const event = message.event ?? 'message'
-        const decoded = decode(message, event, options.raw)
-        if ('type' in decoded) return decoded
-        stream.#fanOut.deliver(event, decoded.data, message.id, stream.lastEventId)
+        const data = decode(message.data, event, options.raw)
+        if (data instanceof Invalid)
+          return { type: 'invalid-data', event, id: message.id, error: data.error }
+        this.#fanOut.deliver(event, data, message.id, sink.lastEventId)
         return undefined
       },
+      backlog: () => this.#fanOut.backlog(),
     }
+    this.#sink = sink
     this.closed = runLoop(url, options, sink).then((reason) => {
       external?.removeEventListener('abort', onAbort)
       this.#controller.abort()
       this.#fanOut.end()
       return reason
     })
+  }
+
+  get lastEventId(): string | undefined {
+    return this.#sink.lastEventId
   }
 
   on(event: string, listener: (data: never, meta: EventMeta) => void): () => void {

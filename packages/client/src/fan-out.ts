@@ -1,42 +1,13 @@
+import { type Delivery, Queue } from './queue'
 import type { EventMeta } from './types'
-
-/** One delivered event, untyped inside the client. */
-export interface Delivery {
-  event: string
-  data: unknown
-  id: string | undefined
-}
 
 type Listener = (data: unknown, meta: EventMeta) => void
 
-/** A queue feeding one `for await` loop. */
-class Queue {
-  readonly items: Delivery[] = []
-  waiting: ((result: IteratorResult<Delivery>) => void) | undefined
-  ended = false
-
-  push(item: Delivery): void {
-    const waiting = this.waiting
-    this.waiting = undefined
-    if (waiting) waiting({ value: item, done: false })
-    else this.items.push(item)
-  }
-
-  end(): void {
-    this.ended = true
-    const waiting = this.waiting
-    this.waiting = undefined
-    waiting?.({ value: undefined, done: true })
-  }
-
-  next(): Promise<IteratorResult<Delivery>> {
-    const item = this.items.shift()
-    if (item !== undefined) return Promise.resolve({ value: item, done: false })
-    if (this.ended) return Promise.resolve({ value: undefined, done: true })
-    return new Promise((resolve) => {
-      this.waiting = resolve
-    })
-  }
+/** One `on()` call. */
+interface Entry {
+  readonly listener: Listener
+  /** Set when removed, so an event being delivered skips it too (as `EventTarget` does). */
+  removed: boolean
 }
 
 /**
@@ -44,7 +15,13 @@ class Queue {
  * from its creation on; with none open, nothing is buffered.
  */
 export class FanOut {
-  readonly #listeners = new Map<string, Set<Listener>>()
+  // Copy-on-write arrays: delivering iterates the array of the moment (a listener added while
+  // an event is delivered gets the next one) without a snapshot or an iterator per event.
+  readonly #listeners = new Map<string, Entry[]>()
+  // The last name delivered and its listeners: a stream mostly repeats one or two names, and
+  // the names the parser gives are fresh strings, which a Map lookup hashes every time.
+  #lastName: string | undefined
+  #lastEntries: Entry[] | undefined
   readonly #queues = new Set<Queue>()
   readonly #onError: (error: unknown) => void
   #ended = false
@@ -55,14 +32,24 @@ export class FanOut {
   }
 
   on(event: string, listener: Listener): () => void {
-    // A wrapper per call, so adding the same function twice gives two independent listeners.
-    const entry: Listener = (data, meta) => listener(data, meta)
-    const set = this.#listeners.get(event) ?? new Set<Listener>()
-    this.#listeners.set(event, set)
-    set.add(entry)
+    // An entry per call, so adding the same function twice gives two independent listeners.
+    const entry: Entry = { listener, removed: false }
+    this.#set(event, [...(this.#listeners.get(event) ?? []), entry])
     return () => {
-      set.delete(entry)
+      entry.removed = true
+      const current = this.#listeners.get(event)
+      if (current?.includes(entry))
+        this.#set(
+          event,
+          current.filter((other) => other !== entry),
+        )
     }
+  }
+
+  #set(event: string, entries: Entry[]): void {
+    this.#listeners.set(event, entries)
+    this.#lastName = undefined
+    this.#lastEntries = undefined
   }
 
   /**
@@ -74,15 +61,18 @@ export class FanOut {
       const item: Delivery = { event, data, id }
       for (const queue of this.#queues) queue.push(item)
     }
-    const set = this.#listeners.get(event)
-    if (!set || set.size === 0) return
+    let entries = this.#lastEntries
+    if (event !== this.#lastName) {
+      entries = this.#listeners.get(event)
+      this.#lastName = event
+      this.#lastEntries = entries
+    }
+    if (entries === undefined || entries.length === 0) return
     const meta: EventMeta = { event, id, lastEventId }
-    // A listener added while the event is delivered gets the next one: call a snapshot (none
-    // needed for a single listener, the usual case).
-    if (set.size === 1) {
-      const [only] = set
-      this.#call(only!, data, meta)
-    } else for (const listener of [...set]) this.#call(listener, data, meta)
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!
+      if (!entry.removed) this.#call(entry.listener, data, meta)
+    }
   }
 
   #call(listener: Listener, data: unknown, meta: EventMeta): void {
@@ -95,6 +85,20 @@ export class FanOut {
         // An onError that throws too must not stop the stream either.
       }
     }
+  }
+
+  /**
+   * Resolves once every `for await` loop has read its queue down to {@link Queue.LOW}, when one
+   * holds more than {@link Queue.HIGH} events; `undefined` when none does. The reader waits on
+   * it before it reads more bytes, so a slow loop slows the connection, not the memory.
+   */
+  backlog(): Promise<void> | undefined {
+    const waits: Promise<void>[] = []
+    for (const queue of this.#queues) {
+      const drained = queue.drained()
+      if (drained) waits.push(drained)
+    }
+    return waits.length > 0 ? Promise.all(waits).then(() => {}) : undefined
   }
 
   /** An iterator over the events from now on; `onReturn` runs when a loop is left early. */
@@ -120,6 +124,7 @@ export class FanOut {
     this.#ended = true
     for (const queue of this.#queues) queue.end()
     this.#queues.clear()
+    this.#set('', [])
     this.#listeners.clear()
   }
 }

@@ -5,7 +5,7 @@ import { readEvents } from './read-events'
 import { classify } from './response'
 import type { CloseReason } from './types'
 import { currentPage, untilVisible } from './visibility'
-import { createWatchdog, sleep } from './watchdog'
+import { createWatchdog, sleep, type Watchdog } from './watchdog'
 
 /** The event a `@sse/core` hub sends first to give a new stream its cursor (C34); not delivered. */
 const CURSOR_EVENT = 'sse-cursor'
@@ -18,6 +18,8 @@ export interface LoopSink {
   lastEventId: string | undefined
   /** Delivers one event; returns a reason to end the stream (data that is not JSON). */
   message(message: EventSourceMessage): CloseReason | undefined
+  /** A promise to wait on before reading more, while a `for await` loop is far behind. */
+  backlog(): Promise<void> | undefined
 }
 
 /** Why one attempt ended, when it did not end the stream. */
@@ -46,6 +48,23 @@ async function requestHeaders(
 }
 
 /**
+ * Waits for a reader that is behind, with the stall clock stopped (no byte arrives because the
+ * client is not reading), until it caught up or the attempt is aborted.
+ */
+function behind(backlog: Promise<void>, signal: AbortSignal, watchdog: Watchdog): Promise<void> {
+  watchdog.hold()
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done)
+      watchdog.kick()
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+    backlog.then(done)
+  })
+}
+
+/**
  * Runs attempts until the stream ends, and resolves with the reason. Each attempt requests the
  * stream (the first with the caller's method and body, later ones with GET at the `SSE-Resume`
  * location, or at the URL for a GET stream: C32), reads it while it lasts, and schedules the
@@ -62,6 +81,11 @@ export async function runLoop(
   let attempt = 0
   let first = true
   const page = options.pauseWhenHidden ? currentPage() : undefined
+  // Read once per event: a flag is cheaper than the signal's getter.
+  let closing = sink.signal.aborted
+  sink.signal.addEventListener('abort', () => {
+    closing = true
+  })
   for (;;) {
     if (sink.signal.aborted) return aborted()
     const target = first
@@ -110,11 +134,17 @@ export async function runLoop(
             retryFloor = ms
           },
           onMessage: (message) => {
-            if (stop || sink.signal.aborted) return
+            // Events of a chunk parsed after close() are not delivered; after a stall or a
+            // hidden page they are (they arrived whole, in order, and move the cursor).
+            if (stop !== undefined || closing) return
             if (message.id !== undefined) sink.lastEventId = message.id
             if (message.event === CURSOR_EVENT) return
             stop = sink.message(message)
             if (stop) controller.abort()
+          },
+          backlog: () => {
+            const backlog = sink.backlog()
+            return backlog && behind(backlog, controller.signal, watchdog)
           },
         })
       }

@@ -5,16 +5,21 @@
  */
 export interface Watchdog {
   kick(): void
+  /** Stops the clock until the next `kick()`: the client itself is not reading. */
+  hold(): void
   stop(): void
 }
 
 export function createWatchdog(ms: number | false, onStall: () => void): Watchdog {
   let timer: ReturnType<typeof setTimeout> | undefined
   let stopped = false
-  const stop = () => {
-    stopped = true
+  const hold = () => {
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
+  }
+  const stop = () => {
+    stopped = true
+    hold()
   }
   return {
     kick() {
@@ -25,6 +30,7 @@ export function createWatchdog(ms: number | false, onStall: () => void): Watchdo
         onStall()
       }, ms)
     },
+    hold,
     stop,
   }
 }

@@ -111,6 +111,41 @@ describe('the typed API', () => {
     await server.close()
   })
 
+  it('a listener added while an event is delivered gets the next one, one removed gets none; one function added twice is called twice', async () => {
+    const ticks = Array.from({ length: 4 }, (_, n) => `event: tick\ndata: {"n":${n}}\n\n`)
+    const server = await scriptedServer((res, _req, n) => {
+      if (n > 0) return stop(res)
+      streamHead(res)
+      res.end(`event: note\ndata: first\n\n${ticks.join('')}event: note\ndata: last\n\n`)
+    })
+    const stream = connect<Events>(server.url, { raw: ['note'], minDelay: 20 })
+    const heard: string[] = []
+    const twice = (text: string) => heard.push(`twice ${text}`)
+    // `note` was delivered (and looked up) before its first listener: the later one reaches it.
+    let offLate: (() => void) | undefined
+    const offFirst = stream.on('tick', ({ n }) => {
+      heard.push(`first ${n}`)
+      if (n === 0) offLate = stream.on('tick', ({ n }) => heard.push(`late ${n}`))
+      if (n === 1) {
+        stream.on('note', twice)
+        stream.on('note', twice)
+      }
+      if (n === 2) offLate?.()
+      if (n === 3) offFirst()
+    })
+    await stream.closed
+    expect(heard).toEqual([
+      'first 0',
+      'first 1',
+      'late 1',
+      'first 2',
+      'first 3',
+      'twice last',
+      'twice last',
+    ])
+    await server.close()
+  })
+
   it('ends with invalid-data when an event that is not raw carries no JSON', async () => {
     const server = await twoEvents()
     const stream = connect<Events>(server.url, { minDelay: 20 })
