@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { createHub, type Hub } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
 import { SlowStore, waitFor } from '@sse/test-utils'
@@ -14,6 +14,7 @@ timeFile(import.meta.url)
 const PROCESSES = 2
 const RETRY = 3000
 const fixture = new URL('./fixtures/storm-clients.mjs', import.meta.url)
+const clientFixture = new URL('./fixtures/storm-sse-clients.mjs', import.meta.url)
 
 const children = new Set<ChildProcess>()
 const servers = new Set<Server>()
@@ -70,6 +71,72 @@ async function storm(clients: number, retryJitter?: number): Promise<Storm> {
   return { arrivals: sentAt.map((at) => at - droppedAt), hub }
 }
 
+/** A hub and its node:http server on `port` (0: any), as one process of the app runs them. */
+async function app(
+  port = 0,
+  retryJitter?: number,
+): Promise<{ hub: Hub; server: Server; url: string }> {
+  const hub = createHub({ heartbeat: false, retry: RETRY, retryJitter })
+  const server = createServer((req, res) => {
+    void openNodeStream(req, res, { hub })
+  })
+  servers.add(server)
+  await new Promise<void>((resolve) =>
+    server.listen({ port, host: '127.0.0.1', backlog: 2048 }, resolve),
+  )
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`
+  return { hub, server, url }
+}
+
+/**
+ * `clients` @sse/client streams open on one app, which is then restarted: its connections are
+ * cut (as a crash or a deploy does) and a new app listens on the same port. Returns how long
+ * each client waited, from seeing its connection end to sending its reconnect, and the time
+ * from the cut to the last reconnect.
+ */
+async function restartStorm(
+  clients: number,
+  retryJitter?: number,
+): Promise<{ waited: number[]; lastMs: number; after: Hub }> {
+  const before = await app(0, retryJitter)
+  const sockets = new Set<Socket>()
+  before.server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  let opened = 0
+  let reopened = 0
+  const waited: number[] = []
+  for (let i = 0; i < PROCESSES; i++) {
+    const child = fork(clientFixture, [before.url, String(clients / PROCESSES)], {
+      stdio: 'inherit',
+    })
+    children.add(child)
+    child.on('message', (message: { type: string; waited?: number[] }) => {
+      if (message.type === 'opened') opened++
+      else if (message.type === 'reopened') {
+        reopened++
+        waited.push(...(message.waited ?? []))
+      }
+    })
+  }
+  await waitFor('every stream to open', () => before.hub.size === clients, { timeout: 60_000 })
+  // One event to every stream: the clients have read the hub's `retry:` when it arrives.
+  await before.hub.publish('message', 'hello')
+  await waitFor('every client to read it', () => opened === PROCESSES, { timeout: 30_000 })
+  const droppedAt = Date.now()
+  before.server.close()
+  for (const socket of sockets) socket.destroy()
+  const port = Number(new URL(before.url).port)
+  const after = await app(port)
+  await waitFor('every client to come back', () => reopened === PROCESSES, { timeout: 30_000 })
+  const lastMs = Date.now() - droppedAt
+  await waitFor('every stream on the new app', () => after.hub.size === clients, {
+    timeout: 30_000,
+  })
+  return { waited, lastMs, after: after.hub }
+}
+
 /**
  * The busiest second of a reconnect wave against its mean rate, over the time from the drop
  * until the last client was back: 1 when the clients come back evenly, and high when they all
@@ -104,6 +171,38 @@ describe('reconnect storm (C26)', () => {
     expect(arrivals).toHaveLength(clients)
     expect(busiest / mean).toBeLessThanOrEqual(2)
     expect(hub.size).toBe(clients)
+  })
+
+  it('@sse/client: 10,000 clients cut by a server restart come back spread out: the busiest second holds at most 2× the mean rate', async () => {
+    const clients = 10_000
+    const { waited, lastMs, after } = await restartStorm(clients)
+    // As if every client had seen the cut at the same moment: a browser sees it at once.
+    const { busiest, mean } = peakToMean(waited)
+    const sorted = [...waited].sort((a, b) => a - b)
+    figure('reconnect-storm', `${clients} @sse/client clients, server restart, retry ${RETRY} ms`, {
+      clients,
+      reconnects: waited.length,
+      shortestWaitMs: sorted[0]!,
+      longestWaitMs: sorted.at(-1)!,
+      busiestSecond: busiest,
+      meanPerSecond: mean,
+      peakToMean: busiest / mean,
+      cutToLastReconnectMs: lastMs,
+    })
+    expect(waited).toHaveLength(clients)
+    expect(busiest / mean).toBeLessThanOrEqual(2)
+    expect(after.size).toBe(clients)
+  })
+
+  it('@sse/client, the control: from a hub without retry jitter the same restart comes back all at once', async () => {
+    const { waited } = await restartStorm(2000, 0)
+    const { busiest, mean } = peakToMean(waited)
+    figure('reconnect-storm', `2000 @sse/client clients, server restart, retryJitter 0`, {
+      reconnects: waited.length,
+      busiestSecond: busiest,
+      peakToMean: busiest / mean,
+    })
+    expect(busiest / mean).toBeGreaterThan(2)
   })
 
   it('without jitter the same wave comes back all at once (the control: the check can fail)', async () => {
