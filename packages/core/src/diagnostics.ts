@@ -113,6 +113,15 @@ export interface PublishMessage {
   readonly targets: readonly Target[]
   /** False for `history: false`: delivered live, never kept. */
   readonly history: boolean
+  /**
+   * A trace context for this publish, set by a subscriber while it handles the message (a W3C
+   * `traceparent`, as `@sse/otel` sets it). The store keeps it with the event, and every
+   * hub that delivers the event, on any instance, reports it as `DeliverMessage.event.trace`,
+   * so a delivery can link to its publish. Kept only when it is a string of at most 512
+   * printable ASCII characters; anything else is ignored.
+   * @default undefined
+   */
+  trace: string | undefined
 }
 
 /**
@@ -239,8 +248,21 @@ export function reportPublish(hub: Hub, inputs: readonly EventInput[], history: 
     if (key !== undefined) target.key = key
     return target
   })
-  channels.publish.publish({ hub, event: inputs[0]!.event, targets, history })
+  const message: PublishMessage = {
+    hub,
+    event: inputs[0]!.event,
+    targets,
+    history,
+    trace: undefined,
+  }
+  channels.publish.publish(message)
+  const { trace } = message
+  if (typeof trace === 'string' && TRACE.test(trace))
+    for (const input of inputs) input.trace = trace
 }
+
+/** What a store keeps as an event's trace context: short, printable, no line break. */
+const TRACE = /^[\x20-\x7e]{1,512}$/
 
 /** Publishes on `sse:store:error` (when someone listens). */
 export function reportStoreError(

@@ -12,6 +12,11 @@ export interface EventInput {
   event?: string
   /** The serialized data. */
   data: string
+  /**
+   * The trace context of the publish (see `PublishMessage.trace`), kept with the event so its
+   * deliveries can link to it; never sent to clients. A store keeps it as an opaque string.
+   */
+  trace?: string
 }
 
 /** An event as a store hands it back: kept in its log, or live only. */

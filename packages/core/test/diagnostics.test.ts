@@ -4,7 +4,13 @@ import { listen, openStream, type StreamClient, waitFor } from '@sse/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { channels } from '../src/diagnostics'
 import { createHub, type Hub } from '../src/hub'
-import { MemoryStore, SSE_CHANNELS, type SseChannelMessages, type StoredEvent } from '../src/index'
+import {
+  MemoryStore,
+  type PublishMessage,
+  SSE_CHANNELS,
+  type SseChannelMessages,
+  type StoredEvent,
+} from '../src/index'
 import { openNodeStream } from '../src/node'
 
 type Name = keyof SseChannelMessages
@@ -260,6 +266,40 @@ describe('diagnostics channels', () => {
     expect(of('sse:store:error')).toEqual([
       { hub, operation: 'watch', error: new Error('follow down') },
     ])
+  })
+
+  it('keep the trace context a publish subscriber sets with the event (store, deliver, replay); ignore one that is not printable ASCII', async () => {
+    const traces = ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'bad\nline']
+    const setTrace = (message: unknown) => {
+      ;(message as PublishMessage).trace = traces.shift()
+    }
+    subscribe(SSE_CHANNELS.publish, setTrace)
+    const { of, stop: off } = listenAll()
+    stop = () => {
+      off()
+      unsubscribe(SSE_CHANNELS.publish, setTrace)
+    }
+    const store = new MemoryStore()
+    const hub = createHub({ store, heartbeat: false })
+    const server = await serve(hub)
+    const client = await openStream(server, { path: '/events?topic=t' })
+    await waitFor('the stream', () => hub.size === 1)
+    await hub.publish('a', 1, { topic: 't' })
+    await hub.publish('b', 2, { topic: 't' })
+    await client.waitForEvents(2)
+    expect(of('sse:hub:deliver').map((m) => m.event.trace)).toEqual([
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      undefined,
+    ])
+    const replay = store.read('tt', undefined)
+    expect(replay.events.map((e) => e.trace)).toEqual([
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      undefined,
+    ])
+    // Never sent to the client.
+    expect(client.text()).not.toContain('0af7651916cd43dd')
+    client.close()
+    await server.close()
   })
 
   it('build no message while nobody listens', async () => {

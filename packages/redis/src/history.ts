@@ -53,6 +53,9 @@ export function withFields(
       case 'k':
         event.key = value
         break
+      case 'c':
+        event.trace = value
+        break
     }
   }
   return event

@@ -46,12 +46,16 @@ export function broadcastMessage(input: EventInput): string {
   return JSON.stringify([input.log, '', '', ...fields(input)])
 }
 
-/** An event's fields in its stream entry: data, then its name, topic and key when it has them. */
+/**
+ * An event's fields in its stream entry: data, then its name, topic, key and trace context
+ * (`c`) when it has them. Readers skip fields they do not know (a rolling upgrade).
+ */
 export function fields(input: EventInput): string[] {
   const out = ['d', input.data]
   if (input.event !== undefined) out.push('e', input.event)
   if (input.topic !== undefined) out.push('t', input.topic)
   if (input.key !== undefined) out.push('k', input.key)
+  if (input.trace !== undefined) out.push('c', input.trace)
   return out
 }
 
