@@ -37,15 +37,16 @@ process.once('exit', () => {
 })
 
 /**
- * Starts an example as its `start` script does (tsx on its TypeScript entry), on `PORT=0`
- * unless `env.PORT` is given, and resolves once it printed `listening on http://HOST:PORT`.
+ * Starts an example as its `start` script does (tsx on its TypeScript entry, or on `entry`), on
+ * `PORT=0` unless `env.PORT` is given, and resolves once it printed `listening on http://HOST:PORT`.
  * It imports `@sse/*` through node_modules, so the packages must be built (`pnpm build`).
  */
 export async function startExample(
   name: ExampleName,
   env: Record<string, string> = {},
+  entry: string = examples[name],
 ): Promise<RunningExample> {
-  const child = spawn(process.execPath, ['--import', 'tsx', examples[name]], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: `${examplesDir}${name}`,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
