@@ -34,6 +34,7 @@ export const contestants: Entry[] = [
   entry('raw node:http', false, false, 'raw', true),
   entry('@sse/core (node:http)', true, true, 'core'),
   entry('@sse/core (coalesce)', true, true, 'core-coalesce', 'only'),
+  entry('@sse/core + @sse/otel', true, true, 'core-otel'),
   entry('@sse/express', true, true, 'express'),
   entry('@sse/fastify', true, true, 'fastify'),
   entry('@sse/koa', true, true, 'koa'),
