@@ -10,6 +10,8 @@ interface ScenarioRow {
   bytes: number
   rate: number
   cpuUsPerEvent: number | null
+  /** The largest repetition's CPU per event over the smallest's (absent in older results). */
+  cpuSpread?: number | null
   eventsPerSecond: number | null
   deliveryRatio: number | null
   latencyP50Ms: number | null
@@ -117,15 +119,15 @@ function table(results: Results): string {
     lines.push(
       `### Fan-out: ${scenario.clients.toLocaleString('en')} clients, ${scenario.bytes} B events, ${scenario.rate} events/s`,
       '',
-      '| contestant | CPU µs/event | × floor | delivered/s | delivery | latency p50 / p99 / max ms |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| contestant | CPU µs/event | spread | × floor | delivered/s | delivery | latency p50 / p99 / max ms |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     )
     for (const row of results.summary) {
       const s = row.scenarios[i]!
       if (s.cpuUsPerEvent === null) continue
       const flag = s.clientSaturated ? ' (client saturated: invalid)' : ''
       lines.push(
-        `| ${row.ours ? `**${row.contestant}**` : row.contestant}${flag} | ${fixed(s.cpuUsPerEvent, 2)} | ${fixed(s.ratioToFloor, 2)} | ${fixed(s.eventsPerSecond, 0)} | ${fixed((s.deliveryRatio ?? 0) * 100, 1)}% | ${fixed(s.latencyP50Ms)} / ${fixed(s.latencyP99Ms)} / ${fixed(s.latencyMaxMs)} |`,
+        `| ${row.ours ? `**${row.contestant}**` : row.contestant}${flag} | ${fixed(s.cpuUsPerEvent, 2)} | ${fixed(s.cpuSpread, 2)} | ${fixed(s.ratioToFloor, 2)} | ${fixed(s.eventsPerSecond, 0)} | ${fixed((s.deliveryRatio ?? 0) * 100, 1)}% | ${fixed(s.latencyP50Ms)} / ${fixed(s.latencyP99Ms)} / ${fixed(s.latencyMaxMs)} |`,
       )
     }
     lines.push('')
