@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer'
 import { ServerResponse as NodeServerResponse, type ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
 import type { Socket } from 'node:net'
-import type { Sink } from './connection'
+import type { ConnectionEvents, Sink } from './connection'
 
 // node:http2's constants.NGHTTP2_CANCEL.
 const NGHTTP2_CANCEL = 0x8
@@ -57,17 +57,17 @@ function joinFrames(parts: (string | Uint8Array)[], bytes: number, chunked: bool
 }
 
 // Sinks with frames queued in this turn of the event loop; one setImmediate flushes them all.
-const dirty = new Set<() => void>()
+const dirty = new Set<Http1Sink>()
 let flushScheduled = false
 
 function flushAll(): void {
   flushScheduled = false
-  for (const flush of dirty) flush()
+  for (const sink of dirty) sink.flush()
   dirty.clear()
 }
 
-function scheduleFlush(flush: () => void): void {
-  dirty.add(flush)
+function scheduleFlush(sink: Http1Sink): void {
+  dirty.add(sink)
   if (!flushScheduled) {
     flushScheduled = true
     setImmediate(flushAll)
@@ -89,16 +89,18 @@ export function http2Sink(res: Http2ServerResponse): Sink {
   }
 }
 
-/** An HTTP/1 sink, and how to hear its socket drain once writes bypass the response. */
-export interface Http1Sink extends Sink {
-  /** Calls `listener` when the socket the fast path writes to drains; returns the undo. */
-  onSocketDrain(listener: () => void): () => void
-  /**
-   * Queues the frames written during one turn of the event loop and sends them in one socket
-   * write at the end of it (architecture.md, technique 2): each write costs about 6 µs of
-   * kernel time, so k events per write divide that by k, for a little latency (under a turn).
-   */
-  coalesce(): void
+// The sink of a response, for the listeners every response shares (their `this` is the response).
+const kSink = Symbol('sse.sink')
+type SinkResponse = ServerResponse & { [kSink]?: Http1Sink }
+
+function ignore(): void {}
+
+function responseClosed(this: SinkResponse): void {
+  this[kSink]?.closed()
+}
+
+function responseDrained(this: SinkResponse): void {
+  this[kSink]?.drained()
 }
 
 /**
@@ -108,23 +110,96 @@ export interface Http1Sink extends Sink {
  * the response object (architecture.md, technique 3). Anything unusual keeps the plain path:
  * a `res.write` wrapped by middleware (compression, logging), bytes still queued in the
  * response, a socket shared with a pipelined response.
+ *
+ * Built to cost little while a stream sits idle (thousands of them stay open): one object with
+ * its methods on the prototype, listeners the responses share, and the drain listeners added
+ * only once a write reports backpressure.
  */
-export function http1Sink(res: ServerResponse): Http1Sink {
-  const plain = res.write === NodeServerResponse.prototype.write
-  let socket: Socket | undefined
-  let chunked = true
-  let drainListener: (() => void) | undefined
-  let coalescing = false
-  let queue: (string | Uint8Array)[] = []
-  let queued = 0
+export class Http1Sink implements Sink {
+  readonly #res: SinkResponse
+  readonly #plain: boolean
+  #socket: Socket | undefined = undefined
+  #chunked = true
+  #events: ConnectionEvents | undefined = undefined
+  /** Set once a write reported backpressure: hears the response's and the socket's drain. */
+  #onSocketDrain: (() => void) | undefined = undefined
+  #coalescing = false
+  #queue: (string | Uint8Array)[] = []
+  #queued = 0
 
-  const flush = () => {
-    if (queue.length === 0) return
-    const parts = queue
-    const bytes = queued
-    queue = []
-    queued = 0
+  constructor(res: ServerResponse) {
+    this.#res = res
+    this.#plain = res.write === NodeServerResponse.prototype.write
+  }
+
+  /**
+   * Tells `events` when the response closes and when its bytes drain; with `coalesce`, queues
+   * the frames written during one turn of the event loop and sends them in one socket write at
+   * the end of it (architecture.md, technique 2): each write costs about 6 µs of kernel time, so
+   * k events per write divide that by k, for a little latency (under a turn).
+   */
+  attach(events: ConnectionEvents, coalesce: boolean): void {
+    this.#events = events
+    this.#coalescing = coalesce
+    const res = this.#res
+    res[kSink] = this
+    // 'close' on the response fires once, both when the client leaves and after our end().
+    res.on('close', responseClosed)
+    // A write racing a disconnect can emit 'error' on some Node versions; the 'close' that
+    // follows does the cleanup, so the error is not worth a crash or a log line.
+    res.on('error', ignore)
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    const socket = this.#socket
+    if (socket && this.#coalescing) {
+      if (this.#queue.length === 0) scheduleFlush(this)
+      this.#queue.push(chunk)
+      this.#queued += byteLength(chunk)
+      if (socket.writableLength + this.#queued < socket.writableHighWaterMark) return true
+      this.#hearDrain()
+      return false
+    }
+    let ok: boolean
+    if (socket) {
+      const chunked = this.#chunked
+      ok =
+        typeof chunk === 'string'
+          ? socket.write(chunked ? frameText(chunk) : chunk)
+          : socket.write(chunked ? frameBytes(chunk) : chunk)
+    } else {
+      ok = this.#res.write(chunk)
+      this.#socket = this.#direct()
+    }
+    if (!ok) this.#hearDrain()
+    return ok
+  }
+
+  get bufferedBytes(): number {
+    return this.#res.writableLength + this.#queued
+  }
+
+  end(): void {
+    this.flush()
+    this.#res.end()
+  }
+
+  destroy(): void {
+    this.#queue = []
+    this.#queued = 0
+    this.#res.destroy()
+  }
+
+  /** Sends the frames queued in this turn of the event loop, in one socket write. */
+  flush(): void {
+    if (this.#queue.length === 0) return
+    const parts = this.#queue
+    const bytes = this.#queued
+    this.#queue = []
+    this.#queued = 0
+    const socket = this.#socket
     if (!socket || socket.destroyed) return
+    const chunked = this.#chunked
     const [only] = parts
     // A lone frame needs no copy: a broadcast's shared framing serves every socket as it is.
     const ok =
@@ -135,58 +210,61 @@ export function http1Sink(res: ServerResponse): Http1Sink {
           : socket.write(chunked ? frameBytes(only!) : only!)
     // A write() that reported backpressure may have counted only our own queue: the socket took
     // it all, so it will emit no 'drain', and whoever waits for one must hear it now.
-    if (ok) drainListener?.()
+    if (ok) this.drained()
+    else this.#hearDrain()
   }
 
-  const direct = (): Socket | undefined => {
+  /** The response closed: the socket's drain is no longer ours to hear (it may serve others). */
+  closed(): void {
+    const res = this.#res
+    res[kSink] = undefined
+    const listener = this.#onSocketDrain
+    if (listener) {
+      res.socket?.off('drain', listener)
+      this.#socket?.off('drain', listener)
+    }
+    this.#events?.closed()
+  }
+
+  drained(): void {
+    this.#events?.drained()
+  }
+
+  /**
+   * After the first write, the socket, when frames can bypass the response; flattens the head
+   * the response keeps (built by concatenation, about 25 string pieces per open response).
+   */
+  #direct(): Socket | undefined {
+    const res = this.#res
+    const head = (res as { _header?: unknown })._header
+    // A regular expression reads its subject flat: V8 flattens the string in place.
+    if (typeof head === 'string') FLATTEN.test(head)
     const s = res.socket
     // writableLength counts bytes the response still holds besides the socket's own.
-    if (!plain || !s || !res.headersSent || res.writableLength !== s.writableLength)
+    if (!this.#plain || !s || !res.headersSent || res.writableLength !== s.writableLength)
       return undefined
-    chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding !== false
-    if (drainListener) s.on('drain', drainListener)
+    this.#chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding !== false
+    if (this.#onSocketDrain) s.on('drain', this.#onSocketDrain)
     return s
   }
 
-  return {
-    write(chunk) {
-      if (socket && coalescing) {
-        if (queue.length === 0) scheduleFlush(flush)
-        queue.push(chunk)
-        queued += byteLength(chunk)
-        return socket.writableLength + queued < socket.writableHighWaterMark
-      }
-      if (socket) {
-        if (typeof chunk === 'string') return socket.write(chunked ? frameText(chunk) : chunk)
-        return socket.write(chunked ? frameBytes(chunk) : chunk)
-      }
-      const ok = res.write(chunk)
-      socket = direct()
-      return ok
-    },
-    get bufferedBytes() {
-      return res.writableLength + queued
-    },
-    end: () => {
-      flush()
-      res.end()
-    },
-    destroy: () => {
-      queue = []
-      queued = 0
-      res.destroy()
-    },
-    coalesce() {
-      coalescing = true
-    },
-    onSocketDrain(listener) {
-      drainListener = listener
-      socket?.on('drain', listener)
-      return () => {
-        drainListener = undefined
-        res.socket?.off('drain', listener)
-        socket?.off('drain', listener)
-      }
-    },
+  /**
+   * Listens for the drain a write that reported backpressure waits for: the response's (the
+   * plain path, or the head's write) and, once frames bypass the response, the socket's.
+   */
+  #hearDrain(): void {
+    if (this.#onSocketDrain || !this.#events) return
+    const listener = () => this.drained()
+    this.#onSocketDrain = listener
+    this.#res.on('drain', responseDrained)
+    this.#socket?.on('drain', listener)
   }
+}
+
+/** Any pattern: testing it reads the whole subject, flat. */
+const FLATTEN = /\r\n\r\n$/
+
+/** A sink for an HTTP/1 response (see {@link Http1Sink}). */
+export function http1Sink(res: ServerResponse): Http1Sink {
+  return new Http1Sink(res)
 }

@@ -66,24 +66,23 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
       out.writeHead(status)
     },
     attach(events, options) {
-      if (options.coalesce) h1?.coalesce()
       // A long-lived stream must not be cut by the server's idle timeout, and each event
       // should leave at once rather than wait for more bytes.
       // Optional calls: in-process test requests (light-my-request, behind Fastify's inject())
       // have no socket timeout or no-delay to set.
       req.setTimeout?.(0)
-      if (http2) holdSessionOpen(req as Http2ServerRequest, res)
-      else (req as IncomingMessage).socket?.setNoDelay?.(true)
-      // 'close' on the response fires once, both when the client leaves and after our end().
-      res.once('close', () => events.closed())
-      const drained = () => events.drained()
-      res.on('drain', drained)
-      // Once frames bypass the response, only the socket says when it has drained.
-      const stopHearing = h1?.onSocketDrain(drained)
-      if (stopHearing) res.once('close', stopHearing)
-      // A write racing a disconnect can emit 'error' on some Node versions; the 'close' that
-      // follows does the cleanup, so the error is not worth a crash or a log line.
-      res.on('error', ignore)
+      if (h1) {
+        ;(req as IncomingMessage).socket?.setNoDelay?.(true)
+        h1.attach(events, options.coalesce)
+      } else {
+        holdSessionOpen(req as Http2ServerRequest, res)
+        // 'close' on the response fires once, both when the client leaves and after our end().
+        res.once('close', () => events.closed())
+        res.on('drain', () => events.drained())
+        // A write racing a disconnect can emit 'error' on some Node versions; the 'close' that
+        // follows does the cleanup, so the error is not worth a crash or a log line.
+        res.on('error', ignore)
+      }
       // The client may have left while the application was still deciding (an async auth
       // check, a slow store): then 'close' has fired already and will not fire again.
       const gone = http2

@@ -11,6 +11,9 @@ import type { EventStore, StoredEvent } from './store'
 import { type SseStream, streamInternals } from './stream'
 import { encodeVector } from './vector'
 
+/** The topics of every stream that follows none (never changed: members' topics are read-only). */
+const NO_TOPICS: ReadonlySet<string> = new Set()
+
 // Live events one joining client may have waiting behind its replay before it counts as slow.
 const MAX_PENDING = 10_000
 
@@ -56,7 +59,9 @@ export class Router {
 
   /** Adds a stream; `durable`, the log of the durable stream it reads instead of topics. */
   join(stream: SseStream, membership: Membership, durable?: string): Member {
-    const topics = new Set(durable === undefined ? membership.topics : undefined)
+    const wanted = durable === undefined ? membership.topics : undefined
+    // Most streams follow no topic: they share one empty set rather than each holding its own.
+    const topics = wanted?.length ? new Set(wanted) : NO_TOPICS
     const member: Member = {
       stream,
       topics,
