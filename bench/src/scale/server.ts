@@ -8,9 +8,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHub } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-// Through the built package by path: the bench does not depend on @sse/redis (or ioredis),
-// which resolve from packages/redis. Build it first (`pnpm --filter @sse/redis build`).
-import { RedisStore } from '../../../packages/redis/dist/index.mjs'
+import { RedisStore } from '@sse/redis'
 import { clock, reply } from '../protocol.ts'
 
 export type ScaleServerCommand =
