@@ -29,3 +29,13 @@ export function dropStream(stream: SseStream): void {
 }
 
 export type { CloseReason }
+
+/**
+ * Calls `listener` once when the stream ends, whatever the reason (at once if it has ended
+ * already); returns the function that stops it. What `stream.signal` tells, without the
+ * `AbortController` and event listener it costs each stream for its whole life: for adapters
+ * that keep thousands of idle streams open.
+ */
+export function onStreamClose(stream: SseStream, listener: () => void): () => void {
+  return streamInternals.onClose(stream, listener)
+}

@@ -15,7 +15,7 @@ import {
   type SseMessage,
   type SseStream,
 } from '@sse/core'
-import { dropStream, failStream } from '@sse/core/adapter'
+import { dropStream, failStream, onStreamClose } from '@sse/core/adapter'
 import { type NodeRequest, type NodeResponse, openNodeStream } from '@sse/core/node'
 import { isObservable, Observable, type Unsubscribable } from 'rxjs'
 import type { SseMessageEvent, SseSource } from './events'
@@ -33,6 +33,12 @@ export type RouteStreamOptions = OpenOptions | ((request: unknown) => OpenOption
 
 type FrameworkRequest = { raw?: NodeRequest } & NodeRequest
 type FrameworkReply = { raw?: NodeResponse; hijack?: () => void; getHeaders?: () => object }
+
+/** What the interceptor's teardown ends: the stream, once open. */
+interface StreamLife {
+  gone: boolean
+  stream: SseStream | undefined
+}
 
 function toMessage(event: SseMessageEvent | string): SseMessage {
   if (typeof event === 'string') return { data: event }
@@ -74,14 +80,16 @@ export class SseInterceptor implements NestInterceptor {
     const reply = http.getResponse<FrameworkReply>()
     const route: RouteStreamOptions = Reflect.getMetadata(ROUTE_OPTIONS, context.getHandler()) ?? {}
     return new Observable((done) => {
-      const gone = new AbortController()
+      // What the teardown must reach: plain fields, not an AbortController and its listener,
+      // which every open stream would keep for its whole life.
+      const life: StreamLife = { gone: false, stream: undefined }
       const end = () => {
         done.next(undefined)
         done.complete()
       }
       const handled = next.handle().subscribe({
         next: (result) => {
-          this.#open(request, reply, route, result as SseSource, gone.signal, end).catch((error) =>
+          this.#open(request, reply, route, result as SseSource, life, end).catch((error) =>
             done.error(error),
           )
         },
@@ -89,7 +97,8 @@ export class SseInterceptor implements NestInterceptor {
       })
       return () => {
         handled.unsubscribe()
-        gone.abort()
+        life.gone = true
+        life.stream?.close()
       }
     })
   }
@@ -99,7 +108,7 @@ export class SseInterceptor implements NestInterceptor {
     reply: FrameworkReply,
     route: RouteStreamOptions,
     result: SseSource,
-    gone: AbortSignal,
+    life: StreamLife,
     end: () => void,
   ): Promise<void> {
     const joins = result instanceof HubObservable
@@ -133,19 +142,16 @@ export class SseInterceptor implements NestInterceptor {
     if (!stream) return end()
     // A client that left while guards or the handler ran is already closed by core; this is
     // Nest itself letting go of the request meanwhile.
-    if (gone.aborted) dropStream(stream)
+    if (life.gone) dropStream(stream)
     if (stream.closed) return end()
     let source: Unsubscribable | undefined
     const fail = (error: unknown) => this.#fail(stream, error)
-    stream.signal.addEventListener(
-      'abort',
-      () => {
-        source?.unsubscribe()
-        end()
-      },
-      { once: true },
-    )
-    gone.addEventListener('abort', () => stream.close(), { once: true })
+    // Not stream.signal: its AbortController and listener would live as long as the stream.
+    onStreamClose(stream, () => {
+      source?.unsubscribe()
+      end()
+    })
+    life.stream = stream
     // A hub or a durable stream's producer feeds it: nothing of the handler's to read.
     if (joins || durable || result == null) return
     if (typeof result === 'function') {
