@@ -60,6 +60,12 @@ export function nodeConnection(req: NodeRequest, res: NodeResponse): Connection 
     server: (req.socket as { server?: object } | undefined)?.server,
     writeHead(status, headers, extra = []) {
       const out = res as ServerResponse
+      // Nothing set on the response yet: the headers go straight into the head, and Node keeps
+      // no header map for the response's whole life (about 0.5 KB per open stream).
+      if (!http2 && extra.length === 0 && out.getHeaderNames().length === 0) {
+        out.writeHead(status, headers)
+        return
+      }
       for (const [name, value] of extra) out.setHeader(name, value)
       for (const name in headers) out.setHeader(name, headers[name]!)
       if (http2) for (const name of HTTP2_FORBIDDEN_HEADERS) out.removeHeader(name)

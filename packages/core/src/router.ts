@@ -61,7 +61,8 @@ export class Router {
   join(stream: SseStream, membership: Membership, durable?: string): Member {
     const wanted = durable === undefined ? membership.topics : undefined
     // Most streams follow no topic: they share one empty set rather than each holding its own.
-    const topics = wanted?.length ? new Set(wanted) : NO_TOPICS
+    const given = wanted === undefined ? NO_TOPICS : new Set(wanted)
+    const topics = given.size === 0 ? NO_TOPICS : given
     const member: Member = {
       stream,
       topics,
