@@ -166,7 +166,39 @@ function table(results: Results): string {
   if (errors.length > 0) {
     lines.push('', 'Errors:', ...errors.map((r) => `- ${r.contestant}: ${r.errors.join('; ')}`))
   }
-  return lines.join('\n')
+  return align(lines).join('\n')
+}
+
+/** Pads the cells of each markdown table to its columns' widths, as a formatter would. */
+function align(lines: string[]): string[] {
+  const out = [...lines]
+  for (let i = 0; i < out.length; ) {
+    if (!out[i]!.startsWith('|')) {
+      i++
+      continue
+    }
+    let end = i
+    while (end < out.length && out[end]!.startsWith('|')) end++
+    const rows = out.slice(i, end).map((line) =>
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    )
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+    for (const [r, cells] of rows.entries()) {
+      const padded = cells.map((cell, c) => {
+        const width = widths[c]!
+        if (/^:?-+:?$/.test(cell))
+          return cell.endsWith(':') ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width)
+        // Right-aligned columns (`---:`) pad on the left.
+        return rows[1]![c]!.endsWith(':') ? cell.padStart(width) : cell.padEnd(width)
+      })
+      out[i + r] = `| ${padded.join(' | ')} |`
+    }
+    i = end
+  }
+  return out
 }
 
 /** Writes `chart.svg` next to the results and the table into bench/README.md. */

@@ -332,6 +332,7 @@ for (let repetition = 0; repetition < settings.repetitions; repetition++) {
 
 const summary = summarize(runs)
 for (const row of summary) {
+  if (row.scenarios.every((s) => s.cpuUsPerEvent === null)) continue // throughput only
   const cpu = row.scenarios.map(
     (s) => `${s.cpuUsPerEvent?.toFixed(2)} µs/event (spread ${s.cpuSpread?.toFixed(2)})`,
   )
