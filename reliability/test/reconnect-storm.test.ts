@@ -32,51 +32,12 @@ interface Storm {
   hub: Hub
 }
 
-/**
- * Opens `clients` streams on a hub, drops them all at once (a gap in the store's live feed, so
- * every stream ends with `resync`), and records when each client sent its reconnect.
- */
-async function storm(clients: number, retryJitter?: number): Promise<Storm> {
-  const store = new SlowStore({ delay: 0 })
-  const hub = createHub({ store, heartbeat: false, retry: RETRY, retryJitter })
-  const server = createServer((req, res) => {
-    void openNodeStream(req, res, { hub })
-  })
-  servers.add(server)
-  await new Promise<void>((resolve) =>
-    server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, resolve),
-  )
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`
-  let opened = 0
-  let reopened = 0
-  const sentAt: number[] = []
-  for (let i = 0; i < PROCESSES; i++) {
-    const child = fork(fixture, [url, String(clients / PROCESSES)], { stdio: 'inherit' })
-    children.add(child)
-    child.on('message', (message: { type: string; sentAt?: number[] }) => {
-      if (message.type === 'opened') opened++
-      else if (message.type === 'reopened') {
-        reopened++
-        sentAt.push(...(message.sentAt ?? []))
-      }
-    })
-  }
-  await waitFor('every stream to open', () => opened === PROCESSES && hub.size === clients, {
-    timeout: 60_000,
-  })
-  // Date.now(): the clients' clock is another process's.
-  const droppedAt = Date.now()
-  store.gap()
-  await waitFor('every client to come back', () => reopened === PROCESSES, { timeout: 30_000 })
-  return { arrivals: sentAt.map((at) => at - droppedAt), hub }
-}
-
 /** A hub and its node:http server on `port` (0: any), as one process of the app runs them. */
 async function app(
-  port = 0,
-  retryJitter?: number,
+  options: { port?: number; retryJitter?: number; store?: SlowStore } = {},
 ): Promise<{ hub: Hub; server: Server; url: string }> {
-  const hub = createHub({ heartbeat: false, retry: RETRY, retryJitter })
+  const { port = 0, retryJitter, store } = options
+  const hub = createHub({ store, heartbeat: false, retry: RETRY, retryJitter })
   const server = createServer((req, res) => {
     void openNodeStream(req, res, { hub })
   })
@@ -89,6 +50,47 @@ async function app(
 }
 
 /**
+ * `clients` clients of `script`, spread over the client processes. Each process reports once
+ * every stream of its own is open (`opened`) and once every one has reconnected (`reopened`),
+ * with a time per client (`times`).
+ */
+function forkClients(script: URL, url: string, clients: number) {
+  const state = { opened: 0, reopened: 0, times: [] as number[] }
+  for (let i = 0; i < PROCESSES; i++) {
+    const child = fork(script, [url, String(clients / PROCESSES)], { stdio: 'inherit' })
+    children.add(child)
+    child.on('message', (message: { type: string; times?: number[] }) => {
+      if (message.type === 'opened') state.opened++
+      else if (message.type === 'reopened') {
+        state.reopened++
+        state.times.push(...(message.times ?? []))
+      }
+    })
+  }
+  return state
+}
+
+/**
+ * Opens `clients` streams on a hub, drops them all at once (a gap in the store's live feed, so
+ * every stream ends with `resync`), and records when each client sent its reconnect.
+ */
+async function storm(clients: number, retryJitter?: number): Promise<Storm> {
+  const store = new SlowStore({ delay: 0 })
+  const { hub, url } = await app({ retryJitter, store })
+  const forked = forkClients(fixture, url, clients)
+  await waitFor('every stream to open', () => forked.opened === PROCESSES && hub.size === clients, {
+    timeout: 60_000,
+  })
+  // Date.now(): the clients' clock is another process's.
+  const droppedAt = Date.now()
+  store.gap()
+  await waitFor('every client to come back', () => forked.reopened === PROCESSES, {
+    timeout: 30_000,
+  })
+  return { arrivals: forked.times.map((at) => at - droppedAt), hub }
+}
+
+/**
  * `clients` @sse/client streams open on one app, which is then restarted: its connections are
  * cut (as a crash or a deploy does) and a new app listens on the same port. Returns how long
  * each client waited, from seeing its connection end to sending its reconnect, and the time
@@ -98,43 +100,31 @@ async function restartStorm(
   clients: number,
   retryJitter?: number,
 ): Promise<{ waited: number[]; lastMs: number; after: Hub }> {
-  const before = await app(0, retryJitter)
+  const before = await app({ retryJitter })
   const sockets = new Set<Socket>()
   before.server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  let opened = 0
-  let reopened = 0
-  const waited: number[] = []
-  for (let i = 0; i < PROCESSES; i++) {
-    const child = fork(clientFixture, [before.url, String(clients / PROCESSES)], {
-      stdio: 'inherit',
-    })
-    children.add(child)
-    child.on('message', (message: { type: string; waited?: number[] }) => {
-      if (message.type === 'opened') opened++
-      else if (message.type === 'reopened') {
-        reopened++
-        waited.push(...(message.waited ?? []))
-      }
-    })
-  }
+  const forked = forkClients(clientFixture, before.url, clients)
   await waitFor('every stream to open', () => before.hub.size === clients, { timeout: 60_000 })
   // One event to every stream: the clients have read the hub's `retry:` when it arrives.
   await before.hub.publish('message', 'hello')
-  await waitFor('every client to read it', () => opened === PROCESSES, { timeout: 30_000 })
+  await waitFor('every client to read it', () => forked.opened === PROCESSES, {
+    timeout: 30_000,
+  })
   const droppedAt = Date.now()
   before.server.close()
   for (const socket of sockets) socket.destroy()
-  const port = Number(new URL(before.url).port)
-  const after = await app(port)
-  await waitFor('every client to come back', () => reopened === PROCESSES, { timeout: 30_000 })
+  const after = await app({ port: Number(new URL(before.url).port) })
+  await waitFor('every client to come back', () => forked.reopened === PROCESSES, {
+    timeout: 30_000,
+  })
   const lastMs = Date.now() - droppedAt
   await waitFor('every stream on the new app', () => after.hub.size === clients, {
     timeout: 30_000,
   })
-  return { waited, lastMs, after: after.hub }
+  return { waited: forked.times, lastMs, after: after.hub }
 }
 
 /**

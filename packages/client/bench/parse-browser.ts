@@ -18,11 +18,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { fetchEventSource } from '@microsoft/fetch-event-source'
 import { build, stop } from 'esbuild'
-import type { createParser } from 'eventsource-parser'
 import { chromium } from 'playwright-core'
-import type { connect } from '../src/index'
+import { READERS, type Reader } from './readers'
 
 const [megabytes = 100, reps = 5] = process.argv.slice(2).map(Number)
 
@@ -30,127 +28,13 @@ const [megabytes = 100, reps = 5] = process.argv.slice(2).map(Number)
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking']
 
-const NAMES = [
-  'eventsource-parser alone',
-  '@sse/client, raw',
-  '@sse/client, raw, for await',
-  '@sse/client, JSON',
-  '@microsoft/fetch-event-source',
-] as const
-type Name = (typeof NAMES)[number]
-
 declare global {
   interface Window {
-    /** What the bundle gives the page. */
-    benchLibs: {
-      createParser: typeof createParser
-      fetchEventSource: typeof fetchEventSource
-      connect: typeof connect
-    }
-    /** Set by {@link setUp}: the stream's size, and a timed read by one contestant. */
-    bench: { bytes: number; run(name: Name): Promise<{ ms: number; events: number }> }
+    /** Set by the bundle: builds the stream and the readers, and returns its size in bytes. */
+    benchSetUp(megabytes: number): number
+    /** Set by `benchSetUp`: a timed read by one reader. */
+    bench: { run(name: Reader): Promise<{ ms: number; events: number }> }
   }
-}
-
-/**
- * In the page: generates the chunks (as parse.ts does) and the contestants (as parse.ts has
- * them, with the bundled libraries). Serialized by playwright, so it uses nothing of this
- * module's scope. Returns the stream's size in bytes.
- */
-function setUp(megabytes: number): number {
-  const { createParser, fetchEventSource, connect } = window.benchLibs
-  // Events of about 100 bytes, as a token or tick stream has them.
-  const chunks: Uint8Array[] = []
-  {
-    const encoder = new TextEncoder()
-    let n = 0
-    let text = ''
-    let total = 0
-    while (total < megabytes * 1e6) {
-      text += `id: ${n}\nevent: tick\ndata: {"n":${n},"text":"${'x'.repeat(40)}"}\n\n`
-      n++
-      if (text.length >= 65_536) {
-        const bytes = encoder.encode(text)
-        chunks.push(bytes)
-        total += bytes.byteLength
-        text = ''
-      }
-    }
-    if (text) chunks.push(encoder.encode(text))
-  }
-  const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
-
-  const body = (): ReadableStream<Uint8Array> => {
-    let i = 0
-    return new ReadableStream({
-      pull(controller) {
-        if (i < chunks.length) controller.enqueue(chunks[i++]!)
-        else controller.close()
-      },
-    })
-  }
-  const response = () => new Response(body(), { headers: { 'content-type': 'text/event-stream' } })
-
-  const viaClient = async (raw: boolean, iterate = false): Promise<number> => {
-    let events = 0
-    let served = false
-    const stream = connect('http://bench.invalid/', {
-      raw: raw ? true : [],
-      // One response, then at once (no backoff) a 204: the client stops instead of reconnecting.
-      minDelay: 0,
-      maxDelay: 0,
-      fetch: async () => {
-        if (served) return new Response(null, { status: 204 })
-        served = true
-        return response()
-      },
-    })
-    if (iterate) for await (const _ of stream) events++
-    else stream.on('tick', () => events++)
-    await stream.closed
-    return events
-  }
-
-  const contestants: Record<Name, () => Promise<number>> = {
-    'eventsource-parser alone': async () => {
-      let events = 0
-      const parser = createParser({ onEvent: () => events++ })
-      const decoder = new TextDecoder()
-      const reader = body().getReader()
-      for (let next = await reader.read(); !next.done; next = await reader.read()) {
-        parser.feed(decoder.decode(next.value, { stream: true }))
-      }
-      return events
-    },
-    '@sse/client, raw': () => viaClient(true),
-    '@sse/client, raw, for await': () => viaClient(true, true),
-    '@sse/client, JSON': () => viaClient(false),
-    '@microsoft/fetch-event-source': async () => {
-      let events = 0
-      await fetchEventSource('http://bench.invalid/', {
-        fetch: async () => response(),
-        openWhenHidden: true,
-        onmessage: () => events++,
-        onclose: () => {
-          throw new Error('closed') // stop: its default reconnects
-        },
-        onerror: (error) => {
-          throw error
-        },
-      }).catch(() => {})
-      return events
-    },
-  }
-
-  window.bench = {
-    bytes,
-    async run(name) {
-      const started = performance.now()
-      const events = await contestants[name]()
-      return { ms: performance.now() - started, events }
-    },
-  }
-  return bytes
 }
 
 // The libraries bundled for the browser as an app would ship them (ESM, minified).
@@ -160,7 +44,19 @@ const out = await build({
       `import { createParser } from 'eventsource-parser'`,
       `import { fetchEventSource } from '@microsoft/fetch-event-source'`,
       `import { connect } from '../src/index'`,
-      'window.benchLibs = { createParser, fetchEventSource, connect }',
+      `import { makeChunks, makeReaders } from './readers'`,
+      'window.benchSetUp = (megabytes) => {',
+      '  const chunks = makeChunks(megabytes)',
+      '  const readers = makeReaders({ createParser, fetchEventSource, connect }, chunks)',
+      '  window.bench = {',
+      '    async run(name) {',
+      '      const started = performance.now()',
+      '      const events = await readers[name]()',
+      '      return { ms: performance.now() - started, events }',
+      '    },',
+      '  }',
+      '  return chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)',
+      '}',
     ].join('\n'),
     resolveDir: fileURLToPath(new URL('.', import.meta.url)),
     sourcefile: 'bench-entry.ts',
@@ -228,14 +124,14 @@ try {
   const page = await browser.newPage()
   page.on('pageerror', (error) => console.error('page error:', error))
   await page.goto(`http://127.0.0.1:${port}/`)
-  await page.waitForFunction(() => window.benchLibs !== undefined)
-  const bytes = await page.evaluate(setUp, megabytes)
+  await page.waitForFunction(() => window.benchSetUp !== undefined)
+  const bytes = await page.evaluate((megabytes) => window.benchSetUp(megabytes), megabytes)
 
   const times: Record<string, number[]> = {}
   const faults: Record<string, number[]> = {}
   let expected: number | undefined
   for (let rep = 0; rep < reps; rep++) {
-    for (const name of NAMES) {
+    for (const name of READERS) {
       const before = childFaults()
       const { ms, events } = await page.evaluate((name) => window.bench.run(name), name)
       const after = childFaults()
