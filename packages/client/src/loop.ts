@@ -52,6 +52,8 @@ async function requestHeaders(
  * client is not reading), until it caught up or the attempt is aborted.
  */
 function behind(backlog: Promise<void>, signal: AbortSignal, watchdog: Watchdog): Promise<void> {
+  // Aborted while this chunk was parsed (its data was not JSON, or close()): nothing to wait for.
+  if (signal.aborted) return Promise.resolve()
   watchdog.hold()
   return new Promise((resolve) => {
     const done = () => {
