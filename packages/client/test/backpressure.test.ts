@@ -27,7 +27,7 @@ describe('a for await loop slower than the stream', () => {
     })
     // A listener hears each event as the client parses it; the loop pauses three times, longer
     // than the stall timeout.
-    const stream = connect<Events>(server.url, { minDelay: 20, stallTimeout: 300 })
+    const stream = connect<Events>(server.url, { minDelay: 20, stallTimeout: 1_000 })
     let parsed = 0
     stream.on('tick', () => parsed++)
     let read = 0
@@ -39,14 +39,14 @@ describe('a for await loop slower than the stream', () => {
       widest = Math.max(widest, parsed - read)
       if (read % 2_000 === 0 && read < 8_000) {
         const before = written
-        await sleep(400)
+        await sleep(1_300)
         // The server waited through the pause: its writes did not move, far from the end.
         if (written === before) stalledWrites = Math.max(stalledWrites, EVENTS - written)
       }
     }
     expect(read).toBe(EVENTS)
     expect((await stream.closed).type).toBe('no-content')
-    // One request: the 400 ms pauses (over stallTimeout) did not count as a stalled server.
+    // One request: the 1.3 s pauses (over stallTimeout) did not count as a stalled server.
     expect(server.requests).toHaveLength(2)
     expect(server.requests[1]!.lastEventId).toBe(String(EVENTS - 1))
     // Parsed but unread: the queue's high-water mark (1,024) plus at most one chunk's events.
