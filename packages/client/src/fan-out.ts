@@ -93,6 +93,7 @@ export class FanOut {
    * it before it reads more bytes, so a slow loop slows the connection, not the memory.
    */
   backlog(): Promise<void> | undefined {
+    if (this.#queues.size === 0) return undefined // listeners only: nothing is ever held back
     const waits: Promise<void>[] = []
     for (const queue of this.#queues) {
       const drained = queue.drained()
