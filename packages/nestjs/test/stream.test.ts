@@ -15,13 +15,14 @@ import {
   UseInterceptors,
 } from '@nestjs/common'
 import type { SseStream } from '@sse/core'
-import { finalize, interval, map, NEVER, Observable, of } from 'rxjs'
+import { finalize, interval, map, NEVER, Observable, of, timeout } from 'rxjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LastEventId, SSE_ERROR_EVENT, SseModule, SseRoute } from '../src'
 import { type App, events, get, nest, platforms, sleep, startApp, waitFor } from './helpers'
 
 const calls = { guarded: 0, finalized: 0 }
 const late = { guards: 0, subscribed: 0, finished: 0 }
+const handedOver = { values: [] as unknown[], finished: 0 }
 
 class Deny implements CanActivate {
   canActivate() {
@@ -46,6 +47,22 @@ class CountFinished implements NestInterceptor {
     return next.handle().pipe(
       finalize(() => {
         late.finished++
+      }),
+    )
+  }
+}
+
+/** A global-style `timeout()` that also records what the chain emits and when it finishes. */
+class TimeoutAndWatch implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle().pipe(
+      timeout(100),
+      map((value) => {
+        handedOver.values.push(value)
+        return value
+      }),
+      finalize(() => {
+        handedOver.finished++
       }),
     )
   }
@@ -77,6 +94,12 @@ class StreamController {
     return new Observable<MessageEvent>(() => {
       late.subscribed++
     })
+  }
+
+  @SseRoute('handed-over')
+  @UseInterceptors(TimeoutAndWatch)
+  handedOver(): Observable<MessageEvent> {
+    return interval(50).pipe(map((n) => ({ data: { n } })))
   }
 
   @SseRoute('piped')
@@ -210,6 +233,22 @@ describe.each(platforms)(`@SseRoute() on %s, ${nest}`, (platform) => {
     req.destroy()
     await waitFor('the interceptor chain to finish', () => late.finished > before.finished)
     expect(late.subscribed).toBe(before.subscribed)
+  })
+
+  it("completes the interceptor chain once the stream is open: Nest lets go, an interceptor's timeout() does not end the stream", async () => {
+    const before = { values: handedOver.values.length, finished: handedOver.finished }
+    const res = await get(`${server.url}/handed-over`)
+    await waitFor('the chain to complete', () => handedOver.finished > before.finished)
+    expect(handedOver.values.slice(before.values)).toEqual([undefined])
+    // Well past the interceptor's 100 ms timeout, the stream goes on.
+    await waitFor('eight events', () => events(res.text).length >= 8)
+    expect(res.ended).toBe(false)
+    expect(
+      events(res.text)
+        .slice(0, 8)
+        .map((e) => JSON.parse(e.data).n),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    res.destroy()
   })
 
   it('answers a pipe that fails with a 400 before the stream opens', async () => {
