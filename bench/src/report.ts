@@ -149,7 +149,7 @@ function table(results: Results): string {
     const t = fast[0]!.throughput!
     lines.push(
       '',
-      `### Throughput: ${t.clients.toLocaleString('en')} clients, ${t.rate} events/s of ${t.bytes} B (coalescing)`,
+      `### Throughput: ${t.clients.toLocaleString('en')} clients, ${t.rate} events/s of ${t.bytes} B`,
       '',
       '| contestant | delivered events/s | delivery | CPU µs/event | latency p50 / p99 ms |',
       '| --- | ---: | ---: | ---: | ---: |',

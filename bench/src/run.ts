@@ -219,11 +219,11 @@ async function measure(entry: Entry, repetition: number): Promise<Run> {
         run.rssPerConnectionKB = (rss - rssIdle) / 1024 / connected
       }
     }
-    for (const scenario of entry.throughputOnly ? [] : settings.scenarios) {
+    for (const scenario of settings.scenarios) {
       await connectTo(scenario.clients)
       run.fanOut.push(await broadcast(scenario, connected))
     }
-    if (settings.storm && !entry.throughputOnly) {
+    if (settings.storm) {
       const storm = await client.ask<{ ok: boolean; ms: number }>({ cmd: 'storm', port })
       run.stormMs = storm.ok ? storm.ms : null
     }
@@ -332,7 +332,7 @@ for (let repetition = 0; repetition < settings.repetitions; repetition++) {
 
 const summary = summarize(runs)
 for (const row of summary) {
-  if (row.scenarios.every((s) => s.cpuUsPerEvent === null)) continue // throughput only
+  if (row.scenarios.every((s) => s.cpuUsPerEvent === null)) continue // every run failed
   const cpu = row.scenarios.map(
     (s) => `${s.cpuUsPerEvent?.toFixed(2)} µs/event (spread ${s.cpuSpread?.toFixed(2)})`,
   )

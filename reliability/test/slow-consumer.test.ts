@@ -188,13 +188,13 @@ async function broadcast(setup: Setup, withSlowClient: boolean): Promise<Outcome
 const MB = 1024 * 1024
 
 const setups: [string, Setup][] = [
-  // A high fan-out broadcast as it should be configured: frames coalesced per loop turn.
+  // A high fan-out broadcast with the default: frames coalesced per loop turn.
   // Events of 160 bytes: the 16 MB sent to the slow client must overflow the kernel's socket
   // buffers (several MB on loopback) before its queue in the server can fill.
   ['coalesced writes', { events: 100_000, padding: 100, coalesce: true }],
-  // The default, one socket write per event (about 6 µs of kernel time each, so fewer events,
-  // made larger so the slow client still fills the kernel's buffers and its own queue).
-  ['default writes', { events: 6000, padding: 1000, coalesce: false }],
+  // `coalesce: false`, one socket write per event (about 6 µs of kernel time each, so fewer
+  // events, made larger so the slow client still fills the kernel's buffers and its own queue).
+  ['direct writes', { events: 6000, padding: 1000, coalesce: false }],
 ]
 
 /** Runs of each kind, alternated (without, with, without, with). */

@@ -1,5 +1,5 @@
-// @sse/core on node:http with `coalesce: true`: the frames one turn of the event loop writes to a
-// socket leave in one write.
+// @sse/core on node:http with `coalesce: false`: every frame leaves in its own socket write, the
+// reference that the default (adaptive coalescing) is measured against.
 import { createServer } from 'node:http'
 import { openNodeStream } from '@sse/core/node'
 import type { StartContestant } from '../protocol.ts'
@@ -9,7 +9,7 @@ import { listen } from './listen.ts'
 const start: StartContestant = async () => {
   const hub = benchHub()
   const server = createServer((req, res) => {
-    openNodeStream(req, res, { hub, coalesce: true })
+    openNodeStream(req, res, { hub, coalesce: false })
   })
   return listen(server, (data) => hub.publish({ data }))
 }

@@ -9,8 +9,6 @@ export interface Entry {
   ours: boolean
   resume: boolean
   throughput: boolean
-  /** Runs only the throughput phase (coalescing pays off at high rates, not at 5 events/s). */
-  throughputOnly: boolean
   load: () => Promise<StartContestant>
 }
 
@@ -19,21 +17,20 @@ const entry = (
   ours: boolean,
   resume: boolean,
   file: string,
-  throughput: boolean | 'only' = false,
+  throughput = false,
 ): Entry => ({
   name,
   ours,
   resume,
-  throughput: throughput !== false,
-  throughputOnly: throughput === 'only',
+  throughput,
   load: async () => (await import(`./${file}.ts`)).default as StartContestant,
 })
 
 /** Every contestant, the raw floor first. */
 export const contestants: Entry[] = [
   entry('raw node:http', false, false, 'raw', true),
-  entry('@sse/core (node:http)', true, true, 'core'),
-  entry('@sse/core (coalesce)', true, true, 'core-coalesce', 'only'),
+  entry('@sse/core (node:http)', true, true, 'core', true),
+  entry('@sse/core (coalesce: false)', true, true, 'core-direct', true),
   entry('@sse/core + @sse/otel', true, true, 'core-otel'),
   entry('@sse/express', true, true, 'express'),
   entry('@sse/fastify', true, true, 'fastify'),

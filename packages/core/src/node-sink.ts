@@ -1,69 +1,32 @@
-import { Buffer } from 'node:buffer'
 import { ServerResponse as NodeServerResponse, type ServerResponse } from 'node:http'
-import type { Http2ServerResponse } from 'node:http2'
 import type { Socket } from 'node:net'
+import { byteLength, frameBytes, frameText, joinFrames } from './chunked'
 import type { ConnectionEvents, Sink } from './connection'
 
-// node:http2's constants.NGHTTP2_CANCEL.
-const NGHTTP2_CANCEL = 0x8
-const CRLF = Buffer.from('\r\n', 'latin1')
-
-// The chunked framing of each broadcast frame, made once and shared by every socket it goes to
-// (the hub hands every subscriber the same bytes object).
-const framed = new WeakMap<Uint8Array, Buffer>()
-
-// A broadcast writes the same bytes to every subscriber in a row: remember the last one, so
-// the loop does not even hash it.
-let lastBytes: Uint8Array | undefined
-let lastFramed: Buffer | undefined
-
-function frameBytes(bytes: Uint8Array): Buffer {
-  if (bytes === lastBytes) return lastFramed!
-  let out = framed.get(bytes)
-  if (!out) {
-    out = Buffer.concat([
-      Buffer.from(`${bytes.byteLength.toString(16)}\r\n`, 'latin1'),
-      bytes,
-      CRLF,
-    ])
-    framed.set(bytes, out)
-  }
-  lastBytes = bytes
-  lastFramed = out
-  return out
-}
-
-function frameText(text: string): string {
-  return `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`
-}
-
-const byteLength = (chunk: string | Uint8Array) =>
-  typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
-
-/** Copies queued frames into one buffer, inside one chunk of chunked framing if asked. */
-function joinFrames(parts: (string | Uint8Array)[], bytes: number, chunked: boolean): Buffer {
-  const head = chunked ? `${bytes.toString(16)}\r\n` : ''
-  const out = Buffer.allocUnsafe(head.length + bytes + (chunked ? 2 : 0))
-  let at = out.write(head, 0, 'latin1')
-  for (const part of parts) {
-    if (typeof part === 'string') at += out.write(part, at, 'utf8')
-    else {
-      out.set(part, at)
-      at += part.byteLength
-    }
-  }
-  if (chunked) out.write('\r\n', at, 'latin1')
-  return out
-}
-
 // Sinks with frames queued in this turn of the event loop; one setImmediate flushes them all.
-const dirty = new Set<Http1Sink>()
+// Two sets take turns: a sink that writes again while it is flushed (a drain's listener) joins
+// the next flush instead of a set about to be cleared.
+let dirty = new Set<Http1Sink>()
+let flushing = new Set<Http1Sink>()
 let flushScheduled = false
 
 function flushAll(): void {
   flushScheduled = false
-  for (const sink of dirty) sink.flush()
-  dirty.clear()
+  const sinks = dirty
+  dirty = flushing
+  flushing = sinks
+  for (const sink of sinks) sink.flush()
+  sinks.clear()
+}
+
+// Which turn of the event loop it is, as far as sinks need to tell turns apart: one setImmediate
+// per turn that wrote anything moves it on.
+let turn = 0
+let turnEnding = false
+
+function endTurn(): void {
+  turn++
+  turnEnding = false
 }
 
 function scheduleFlush(sink: Http1Sink): void {
@@ -71,21 +34,6 @@ function scheduleFlush(sink: Http1Sink): void {
   if (!flushScheduled) {
     flushScheduled = true
     setImmediate(flushAll)
-  }
-}
-
-/** A sink for an HTTP/2 stream, through the compatibility response. */
-export function http2Sink(res: Http2ServerResponse): Sink {
-  const { stream } = res
-  return {
-    write: (chunk) => res.write(chunk),
-    get bufferedBytes() {
-      return stream.writableLength
-    },
-    end: () => res.end(),
-    // A plain destroy() sends RST_STREAM(NO_ERROR), which clients read as a normal end; CANCEL
-    // tells them the stream was dropped (a slow consumer, a shutdown past its grace).
-    destroy: () => stream.close(NGHTTP2_CANCEL),
   }
 }
 
@@ -124,6 +72,9 @@ export class Http1Sink implements Sink {
   /** Set once a write reported backpressure: hears the response's and the socket's drain. */
   #onSocketDrain: (() => void) | undefined = undefined
   #coalescing = false
+  /** The turn this sink last wrote in, and how many frames it wrote then. */
+  #turn = -1
+  #writes = 0
   #queue: (string | Uint8Array)[] = []
   #queued = 0
 
@@ -133,10 +84,12 @@ export class Http1Sink implements Sink {
   }
 
   /**
-   * Tells `events` when the response closes and when its bytes drain; with `coalesce`, queues
-   * the frames written during one turn of the event loop and sends them in one socket write at
-   * the end of it (architecture.md, technique 2): each write costs about 6 µs of kernel time, so
-   * k events per write divide that by k, for a little latency (under a turn).
+   * Tells `events` when the response closes and when its bytes drain. With `coalesce`, the frames
+   * a turn of the event loop writes after its first go out together at the end of the turn, in
+   * one socket write (architecture.md, technique 2): each write costs about 6 µs of kernel time,
+   * so k events per write divide that by k, for a little latency (under a turn). A sink that
+   * wrote more than one frame in its previous busy turn queues from the first frame on; one that
+   * wrote one (a few events per second) writes straight away and pays one comparison.
    */
   attach(events: ConnectionEvents, coalesce: boolean): void {
     this.#events = events
@@ -152,7 +105,7 @@ export class Http1Sink implements Sink {
 
   write(chunk: string | Uint8Array): boolean {
     const socket = this.#socket
-    if (socket && this.#coalescing) {
+    if (socket && this.#coalescing && this.#waits()) {
       if (this.#queue.length === 0) scheduleFlush(this)
       this.#queue.push(chunk)
       this.#queued += byteLength(chunk)
@@ -228,6 +181,23 @@ export class Http1Sink implements Sink {
 
   drained(): void {
     this.#events?.drained()
+  }
+
+  /** Whether a frame written now waits for the end of the turn (see {@link attach}). */
+  #waits(): boolean {
+    if (this.#turn === turn) {
+      this.#writes++
+      return true
+    }
+    const busy = this.#writes > 1
+    this.#turn = turn
+    this.#writes = 1
+    if (!turnEnding) {
+      turnEnding = true
+      setImmediate(endTurn)
+    }
+    // Frames still queued from the previous turn (its flush has not run yet) go first.
+    return busy || this.#queue.length > 0
   }
 
   /**

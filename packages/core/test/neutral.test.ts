@@ -21,10 +21,10 @@ describe.each(['index.ts', 'adapter.ts'])('the entry %s', (entry) => {
     for (const file of files) {
       expect(readFileSync(new URL(file, src), 'utf8'), file).not.toMatch(NODE_IMPORT)
     }
-    // The node: imports live only in the node:http connection.
+    // The node: imports live only in the node:http and node:http2 connections.
     const withNode = readdirSync(src).filter((f) =>
       NODE_IMPORT.test(readFileSync(new URL(f, src), 'utf8')),
     )
-    expect(withNode.sort()).toEqual(['node-sink.ts', 'node.ts'])
+    expect(withNode.sort()).toEqual(['chunked.ts', 'http2-sink.ts', 'node-sink.ts', 'node.ts'])
   })
 })

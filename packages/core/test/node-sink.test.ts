@@ -15,7 +15,7 @@ afterEach(() => {
 })
 
 /** A server whose one stream counts what goes through `res.write` and `socket.write`. */
-async function stream(wrap: boolean, coalesce = false) {
+async function stream(wrap: boolean, coalesce = true) {
   const hub = createHub()
   let opened!: (value: Opened) => void
   const ready = new Promise<Opened>((resolve) => {
@@ -60,7 +60,7 @@ async function until(check: () => boolean) {
 
 describe('HTTP/1 sink', () => {
   it('writes frames straight to the socket, in valid chunked framing, after the head', async () => {
-    const { hub, events, opened } = await stream(false)
+    const { hub, events, opened } = await stream(false, false)
     const before = opened.socketWrites
     for (let n = 0; n < 5; n++) await hub.publish({ event: 'tick', data: { n } })
     opened.session.send({ data: 'é unicast\nline' })
@@ -86,18 +86,62 @@ describe('HTTP/1 sink', () => {
     opened.session.close()
   })
 
-  it('coalesces what one turn of the event loop writes into one socket write, when asked', async () => {
-    const { hub, events, opened } = await stream(false, true)
+  it('coalesces what one turn of the event loop writes into one socket write', async () => {
+    const { hub, events, opened } = await stream(false)
     const before = opened.socketWrites
     for (let n = 0; n < 50; n++) hub.publish({ event: 'tick', data: { n } })
     opened.session.send({ data: 'last\r\nline' })
     await until(() => events.length === 51)
     expect(events.slice(0, 50).map((e) => JSON.parse(e.data).n)).toEqual([...Array(50).keys()])
     expect(events[50]!.data).toBe('last\nline')
-    expect(opened.socketWrites - before).toBe(1)
+    // The turn's first frame went at once (the stream's previous turn wrote one: its head), the
+    // other 50 together.
+    expect(opened.socketWrites - before).toBe(2)
     // Ending flushes what is still queued.
     hub.publish({ data: 'bye' })
     opened.session.close()
     await until(() => events.length === 52)
+  })
+
+  it('adapts: a frame alone in its turn goes at once, a busy turn queues from its second frame, and the turn after a busy one from its first', async () => {
+    const { events, opened } = await stream(false)
+    const { session } = opened
+    const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 5))
+    await nextTurn()
+    let before = opened.socketWrites
+    session.send({ data: 'alone' })
+    expect(opened.socketWrites - before).toBe(1)
+
+    await nextTurn()
+    before = opened.socketWrites
+    for (const data of ['busy 1', 'busy 2', 'busy 3']) session.send({ data })
+    expect(opened.socketWrites - before).toBe(1)
+    await new Promise(setImmediate)
+    expect(opened.socketWrites - before).toBe(2)
+
+    // The previous turn was busy: this one queues from its first frame.
+    await nextTurn()
+    before = opened.socketWrites
+    session.send({ data: 'after busy' })
+    expect(opened.socketWrites - before).toBe(0)
+    await new Promise(setImmediate)
+    expect(opened.socketWrites - before).toBe(1)
+
+    // And a quiet turn brings back writing at once.
+    await nextTurn()
+    before = opened.socketWrites
+    session.send({ data: 'quiet again' })
+    expect(opened.socketWrites - before).toBe(1)
+
+    await until(() => events.length === 6)
+    expect(events.map((e) => e.data)).toEqual([
+      'alone',
+      'busy 1',
+      'busy 2',
+      'busy 3',
+      'after busy',
+      'quiet again',
+    ])
+    session.close()
   })
 })

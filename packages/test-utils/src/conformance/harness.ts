@@ -46,7 +46,7 @@ export interface SuiteVariant {
    * would use otherwise (`base`).
    */
   store?: (options: MemoryStoreOptions, base: StoreFactory) => EventStore
-  /** Opens every stream with `coalesce: true`. */
+  /** Opens every stream with this `coalesce` (the default is `true`). */
   coalesce?: boolean
 }
 
@@ -82,15 +82,21 @@ export class CaseContext {
 
   /** A hub on {@link CaseContext.store} (unless `options.store` is given), as the variant wants. */
   hub(options: HubOptions = {}): Hub {
-    const coalesce = this.variant?.coalesce ? { coalesce: true } : {}
-    return createHub({ ...coalesce, ...options, store: options.store ?? this.store() })
+    const coalesce = this.variant?.coalesce
+    return createHub({
+      ...(coalesce === undefined ? {} : { coalesce }),
+      ...options,
+      store: options.store ?? this.store(),
+    })
   }
 
   /** Starts the target's server with `scenario`. */
   async start(scenario: StreamScenario): Promise<ServerUnderTest> {
-    const effective: StreamScenario = this.variant?.coalesce
-      ? { ...scenario, options: (info) => ({ ...scenario.options?.(info), coalesce: true }) }
-      : scenario
+    const coalesce = this.variant?.coalesce
+    const effective: StreamScenario =
+      coalesce === undefined
+        ? scenario
+        : { ...scenario, options: (info) => ({ ...scenario.options?.(info), coalesce }) }
     const server = await this.target.start(effective)
     this.#servers.push(server)
     return server
