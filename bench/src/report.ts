@@ -156,7 +156,8 @@ function table(results: Results): string {
     )
     for (const row of fast) {
       const r = row.throughput!
-      const flag = r.clientSaturated ? ' (client saturated: invalid)' : ''
+      // A load client at its limit caps what it counts: the server delivered at least this.
+      const flag = r.clientSaturated ? ' (client saturated: a lower bound)' : ''
       lines.push(
         `| ${row.ours ? `**${row.contestant}**` : row.contestant}${flag} | ${fixed(r.eventsPerSecond, 0)} | ${fixed((r.deliveryRatio ?? 0) * 100, 1)}% | ${fixed(r.cpuUsPerEvent, 2)} | ${fixed(r.latencyP50Ms)} / ${fixed(r.latencyP99Ms)} |`,
       )
