@@ -106,32 +106,21 @@ describe('HTTP/1 sink', () => {
   it('adapts: a frame alone in its turn goes at once, a busy turn queues from its second frame, and the turn after a busy one from its first', async () => {
     const { events, opened } = await stream(false)
     const { session } = opened
-    const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 5))
-    await nextTurn()
-    let before = opened.socketWrites
-    session.send({ data: 'alone' })
-    expect(opened.socketWrites - before).toBe(1)
-
-    await nextTurn()
-    before = opened.socketWrites
-    for (const data of ['busy 1', 'busy 2', 'busy 3']) session.send({ data })
-    expect(opened.socketWrites - before).toBe(1)
-    await new Promise(setImmediate)
-    expect(opened.socketWrites - before).toBe(2)
-
+    /** Sends `data` in a turn of its own: the socket writes at once, and by the end of the turn. */
+    const inTurn = async (...data: string[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const before = opened.socketWrites
+      for (const text of data) session.send({ data: text })
+      const atOnce = opened.socketWrites - before
+      await new Promise(setImmediate)
+      return [atOnce, opened.socketWrites - before]
+    }
+    expect(await inTurn('alone')).toEqual([1, 1])
+    expect(await inTurn('busy 1', 'busy 2', 'busy 3')).toEqual([1, 2])
     // The previous turn was busy: this one queues from its first frame.
-    await nextTurn()
-    before = opened.socketWrites
-    session.send({ data: 'after busy' })
-    expect(opened.socketWrites - before).toBe(0)
-    await new Promise(setImmediate)
-    expect(opened.socketWrites - before).toBe(1)
-
+    expect(await inTurn('after busy')).toEqual([0, 1])
     // And a quiet turn brings back writing at once.
-    await nextTurn()
-    before = opened.socketWrites
-    session.send({ data: 'quiet again' })
-    expect(opened.socketWrites - before).toBe(1)
+    expect(await inTurn('quiet again')).toEqual([1, 1])
 
     await until(() => events.length === 6)
     expect(events.map((e) => e.data)).toEqual([
