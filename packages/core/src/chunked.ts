@@ -36,12 +36,35 @@ export function frameText(text: string): string {
 export const byteLength = (chunk: string | Uint8Array) =>
   typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
 
-/** Copies queued frames into one buffer, inside one chunk of chunked framing if asked. */
+// A broadcast queues the same frames, in the same order, for every socket it reaches in a turn:
+// the last join serves the next socket too, so one turn copies its frames once, not per socket.
+let lastParts: readonly (string | Uint8Array)[] = []
+let lastChunked = false
+let lastJoined: Buffer | undefined
+
+/**
+ * Copies queued frames into one buffer, inside one chunk of chunked framing if asked, or hands
+ * back the previous call's buffer when the frames are the same ones.
+ */
 export function joinFrames(
   parts: (string | Uint8Array)[],
   bytes: number,
   chunked: boolean,
 ): Buffer {
+  if (lastJoined && chunked === lastChunked && sameFrames(parts, lastParts)) return lastJoined
+  lastJoined = copyFrames(parts, bytes, chunked)
+  lastParts = parts
+  lastChunked = chunked
+  return lastJoined
+}
+
+function sameFrames(a: readonly (string | Uint8Array)[], b: readonly (string | Uint8Array)[]) {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function copyFrames(parts: (string | Uint8Array)[], bytes: number, chunked: boolean): Buffer {
   const head = chunked ? `${bytes.toString(16)}\r\n` : ''
   const out = Buffer.allocUnsafe(head.length + bytes + (chunked ? 2 : 0))
   let at = out.write(head, 0, 'latin1')

@@ -133,4 +133,39 @@ describe('HTTP/1 sink', () => {
     ])
     session.close()
   })
+
+  it('sends each socket its own frames when sockets share a turn: a broadcast joined once, a unicast apart', async () => {
+    const hub = createHub()
+    const sessions: SseStream[] = []
+    const server = createServer(async (req, res) => {
+      const i = Number(req.url!.slice(1))
+      sessions[i] = await openNodeStream(req, res, { hub, heartbeat: false })
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    // Two sockets get the same frames in a turn (one join may serve both), the first a unicast
+    // among them.
+    const received = [0, 1, 2].map((i) => {
+      const events: string[] = []
+      const parser = createParser({
+        onEvent: (event) => event.event !== CURSOR_EVENT && events.push(event.data),
+      })
+      request({ port: (server.address() as AddressInfo).port, path: `/${i}` }, (res) => {
+        res.setEncoding('utf8')
+        res.on('data', (text: string) => parser.feed(text))
+      }).end()
+      return events
+    })
+    await until(() => sessions.filter(Boolean).length === 3)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    for (let n = 0; n < 10; n++) hub.publish({ data: `all ${n}` })
+    sessions[0]!.send({ data: 'only the first' })
+    for (let n = 10; n < 20; n++) hub.publish({ data: `all ${n}` })
+    await until(() => received.map((events) => events.length).join() === '21,20,20')
+    const all = [...Array(20).keys()].map((n) => `all ${n}`)
+    expect(received[0]).toEqual([...all.slice(0, 10), 'only the first', ...all.slice(10)])
+    expect(received[1]).toEqual(all)
+    expect(received[2]).toEqual(all)
+    for (const session of sessions) session.close()
+  })
 })
