@@ -39,18 +39,28 @@ async function stream(wrap: boolean, coalesce = true) {
     const session = await openNodeStream(req, res, { hub, heartbeat: false, coalesce })
     opened(Object.assign(counts, { session, res }))
   })
+  const port = await listen(server)
+  return { hub, events: read(port, '/'), opened: await ready }
+}
+
+async function listen(server: ReturnType<typeof createServer>): Promise<number> {
   servers.push(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return (server.address() as AddressInfo).port
+}
+
+/** Requests `path` and collects its events as they come. */
+function read(port: number, path: string): EventSourceMessage[] {
   const events: EventSourceMessage[] = []
-  // The stream's cursor event (C34) is not one of the events this test counts.
+  // The stream's cursor event (C34) is not one of the events these tests count.
   const parser = createParser({
     onEvent: (event) => event.event !== CURSOR_EVENT && events.push(event),
   })
-  request({ port: (server.address() as AddressInfo).port, path: '/' }, (res) => {
+  request({ port, path }, (res) => {
     res.setEncoding('utf8')
     res.on('data', (text: string) => parser.feed(text))
   }).end()
-  return { hub, events, opened: await ready }
+  return events
 }
 
 async function until(check: () => boolean) {
@@ -141,31 +151,21 @@ describe('HTTP/1 sink', () => {
       const i = Number(req.url!.slice(1))
       sessions[i] = await openNodeStream(req, res, { hub, heartbeat: false })
     })
-    servers.push(server)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = await listen(server)
     // Two sockets get the same frames in a turn (one join may serve both), the first a unicast
     // among them.
-    const received = [0, 1, 2].map((i) => {
-      const events: string[] = []
-      const parser = createParser({
-        onEvent: (event) => event.event !== CURSOR_EVENT && events.push(event.data),
-      })
-      request({ port: (server.address() as AddressInfo).port, path: `/${i}` }, (res) => {
-        res.setEncoding('utf8')
-        res.on('data', (text: string) => parser.feed(text))
-      }).end()
-      return events
-    })
+    const received = [0, 1, 2].map((i) => read(port, `/${i}`))
     await until(() => sessions.filter(Boolean).length === 3)
     await new Promise((resolve) => setTimeout(resolve, 5))
     for (let n = 0; n < 10; n++) hub.publish({ data: `all ${n}` })
     sessions[0]!.send({ data: 'only the first' })
     for (let n = 10; n < 20; n++) hub.publish({ data: `all ${n}` })
     await until(() => received.map((events) => events.length).join() === '21,20,20')
+    const [first, second, third] = received.map((events) => events.map((event) => event.data))
     const all = [...Array(20).keys()].map((n) => `all ${n}`)
-    expect(received[0]).toEqual([...all.slice(0, 10), 'only the first', ...all.slice(10)])
-    expect(received[1]).toEqual(all)
-    expect(received[2]).toEqual(all)
+    expect(first).toEqual([...all.slice(0, 10), 'only the first', ...all.slice(10)])
+    expect(second).toEqual(all)
+    expect(third).toEqual(all)
     for (const session of sessions) session.close()
   })
 })
