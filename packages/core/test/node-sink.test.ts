@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { CURSOR_EVENT } from '../src/head'
 import { createHub } from '../src/hub'
 import { openNodeStream } from '../src/node'
+import { type Http1Sink, http1Sink } from '../src/node-sink'
 import type { SseStream } from '../src/stream'
 
 type Opened = { session: SseStream; res: ServerResponse; socketWrites: number; resWrites: number }
@@ -167,5 +168,41 @@ describe('HTTP/1 sink', () => {
     expect(second).toEqual(all)
     expect(third).toEqual(all)
     for (const session of sessions) session.close()
+  })
+
+  it('sends what a sink writes while its turn is being flushed (a drain listener writing at once)', async () => {
+    let sink!: Http1Sink
+    let rewrote = false
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      sink = http1Sink(res)
+      sink.attach(
+        {
+          // A flush that the socket took at once reports a drain, from inside the flush.
+          drained: () => {
+            if (rewrote) return
+            rewrote = true
+            sink.write('data: written while flushed\n\n')
+          },
+          closed: () => {},
+        },
+        true,
+      )
+      sink.write('data: head\n\n')
+    })
+    const events = read(await listen(server), '/')
+    await until(() => events.length === 1)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    // A busy turn: the first frame goes at once, the other two wait for the turn's flush.
+    for (const data of ['a', 'b', 'c']) sink.write(`data: ${data}\n\n`)
+    await until(() => events.length === 5)
+    expect(events.map((event) => event.data)).toEqual([
+      'head',
+      'a',
+      'b',
+      'c',
+      'written while flushed',
+    ])
+    sink.end()
   })
 })
