@@ -162,3 +162,61 @@ export function keepAlive(
   timer.unref()
   return () => clearInterval(timer)
 }
+
+/** What a {@link StoreConnection} runs with (see StoreSettings). */
+export interface ConnectionSettings {
+  pingInterval: number
+  offlineTimeout: number
+  onError: (error: unknown) => void
+}
+
+/**
+ * A store's connection for appends and reads: its outages reported once, kept alive with pings
+ * when it is the store's own, waited for at most offlineTimeout before a command, and quit on
+ * close (a shared client is the application's to close).
+ */
+export class StoreConnection {
+  readonly client: Redis
+  readonly outages: Outages
+  readonly #owned: boolean
+  readonly #offlineTimeout: number
+  readonly #stop: AbortSignal
+
+  constructor(client: Redis, owned: boolean, settings: ConnectionSettings, stop: AbortSignal) {
+    this.client = client
+    this.#owned = owned
+    this.#offlineTimeout = settings.offlineTimeout
+    this.#stop = stop
+    // The store's own connection is dropped when it stops answering (a shared one is the
+    // application's to watch).
+    this.outages = new Outages(settings.onError, () => stop.aborted)
+    this.outages.watch(client)
+    if (owned) {
+      const active = () => !stop.aborted
+      const stopPinging = keepAlive(client, settings.pingInterval, active, this.outages)
+      stop.addEventListener('abort', stopPinging)
+    }
+  }
+
+  /** Undefined when Redis is usable now; else waits, at most offlineTimeout, for it. */
+  usable(): Promise<void> | undefined {
+    if (this.#stop.aborted) return Promise.reject(new RedisStoreError('the store is closed'))
+    if (this.client.status === 'ready') return undefined
+    return whenReady(this.client, this.#offlineTimeout).then((ready) => {
+      if (!ready) {
+        throw new RedisStoreError(
+          `Redis is unreachable (connection ${this.client.status}); nothing was stored`,
+        )
+      }
+    })
+  }
+
+  /** Quits the store's own connection, letting replies in flight arrive; not a shared one. */
+  async close(): Promise<void> {
+    if (!this.#owned) return
+    // QUIT lets replies in flight arrive, but a dead connection would never answer it.
+    const timer = setTimeout(() => this.client.disconnect(), 1000)
+    await this.client.quit().catch(() => this.client.disconnect())
+    clearTimeout(timer)
+  }
+}

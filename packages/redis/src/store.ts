@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto'
 import type { EventInput, EventStore, LogReplay, StoredEvent } from '@sse/core'
 import type { Redis, RedisOptions } from 'ioredis'
-import { AppendBatcher } from './batch'
-import { fail, isClient, keepAlive, Outages, openClient, whenReady } from './connection'
+import { Appends } from './append'
+import { fail, isClient, openClient, StoreConnection } from './connection'
 import { RedisDurables } from './durable'
+import { Epoch } from './epoch'
 import { LiveFeed } from './feed'
-import { appendFenced, currentFence, type Fence, runFenced } from './fence'
-import { type AgeTrim, readHead, readLog, toEvent } from './history'
+import { type Fence, runFenced } from './fence'
 import { compareIds } from './ids'
 import { StoreKeys } from './keys'
 import { broadcastMessage } from './messages'
 import { RedisStoreError, type RedisStoreOptions, resolveSettings } from './options'
-import { appendScript } from './scripts'
+import { LogReads } from './reads'
 
 /**
  * The `@sse/core` {@link @sse/core#EventStore} contract on Redis, for several processes or
@@ -43,60 +42,48 @@ export class RedisStore implements EventStore {
   /** The connection used for appends and reads (a shared client as given). */
   readonly client: Redis
   readonly #keys: StoreKeys
-  readonly #owned: boolean
-  /** The append script's arguments before the channel (see StoreSettings). */
-  readonly #limits: (string | number)[]
-  readonly #trim: AgeTrim
   readonly #offlineTimeout: number
-  readonly #onError: (error: unknown) => void
   readonly #stop = new AbortController()
+  readonly #connection: StoreConnection
+  readonly #epoch: Epoch
   readonly #feed: LiveFeed
-  readonly #batcher: AppendBatcher
-  #epoch: string | undefined
+  readonly #appends: Appends
+  readonly #reads: LogReads
   /** Durable streams shared by every process on this Redis and prefix (see the README). */
   readonly durable: RedisDurables
 
   constructor(options: RedisStoreOptions = {}) {
     const { redis = 'redis://127.0.0.1:6379', prefix = 'sse:' } = options
     const settings = resolveSettings(options)
-    const { pingInterval } = settings
-    this.#offlineTimeout = settings.offlineTimeout
-    this.#onError = settings.onError
+    const { limits, trim, offlineTimeout } = settings
+    this.#offlineTimeout = offlineTimeout
     this.prefix = prefix
-    this.#limits = settings.limits
-    this.#trim = settings.trim
     const shared = isClient(redis)
-    this.#owned = !shared
-    this.client = shared ? (redis as Redis) : openClient(redis as string | RedisOptions)
+    const client = shared ? (redis as Redis) : openClient(redis as string | RedisOptions)
+    this.client = client
     // Pub/Sub channels are one namespace for every database of a server: stores with the same
     // prefix on databases 0 and 1 must not hear each other's events. (A Cluster has only 0.)
-    const db = (this.client as { options?: { db?: number } }).options?.db ?? 0
-    this.#keys = new StoreKeys(prefix, db)
-    // The store's own connection is dropped when it stops answering (a shared one is the
-    // application's to watch).
-    const outages = new Outages(this.#onError, () => this.#stop.signal.aborted)
-    outages.watch(this.client)
-    if (this.#owned) {
-      const active = () => !this.#stop.signal.aborted
-      const stop = keepAlive(this.client, pingInterval, active, outages)
-      this.#stop.signal.addEventListener('abort', stop)
-    }
+    const db = (client as { options?: { db?: number } }).options?.db ?? 0
+    const keys = new StoreKeys(prefix, db)
+    this.#keys = keys
+    const stop = this.#stop.signal
+    this.#connection = new StoreConnection(client, !shared, settings, stop)
+    const usable = () => this.#connection.usable()
+    this.#epoch = new Epoch(client, keys.epoch)
     this.#feed = new LiveFeed({
-      client: this.client,
-      keys: this.#keys,
-      trim: this.#trim,
-      pingInterval,
-      offlineTimeout: this.#offlineTimeout,
-      outages,
-      onError: this.#onError,
-      epochChanged: async () => {
-        const before = this.#epoch
-        return before !== undefined && (await this.#loadEpoch()) !== before
-      },
-      stop: this.#stop.signal,
+      client,
+      keys,
+      trim,
+      pingInterval: settings.pingInterval,
+      offlineTimeout,
+      outages: this.#connection.outages,
+      onError: settings.onError,
+      epochChanged: () => this.#epoch.changed(),
+      stop,
     })
     this.durable = new RedisDurables(this.#feed.settings)
-    this.#batcher = new AppendBatcher((log, batch) => this.#appendBatch(log, batch))
+    this.#appends = new Appends({ client, keys, limits, usable })
+    this.#reads = new LogReads({ client, keys, trim, usable })
   }
 
   /** The key of a log's stream (`${prefix}{<log>}`), for inspection. */
@@ -118,10 +105,11 @@ export class RedisStore implements EventStore {
    * live feed: Redis that lost everything gets a new one, and old cursors are recognised.
    */
   async epoch(): Promise<string> {
-    if (this.#epoch !== undefined) return this.#epoch
-    await this.#usable()
+    const known = this.#epoch.known
+    if (known !== undefined) return known
+    await this.#connection.usable()
     try {
-      return await this.#loadEpoch()
+      return await this.#epoch.load()
     } catch (error) {
       throw fail('reading the epoch failed', error)
     }
@@ -135,18 +123,7 @@ export class RedisStore implements EventStore {
    * (its events may then have been stored; other logs' and batches' events are not affected).
    */
   append(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
-    const fence = currentFence()
-    if (fence) return this.#appendFenced(fence, inputs)
-    const wait = this.#usable()
-    if (wait) return wait.then(() => this.#add(inputs))
-    return this.#add(inputs)
-  }
-
-  // Not async, and one event (what a hub publishes most) without Promise.all: this is the path
-  // of every publish, and its promises were a measurable share of its cost.
-  #add(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
-    if (inputs.length === 1) return this.#batcher.add(inputs[0]!).then(inArray)
-    return Promise.all(inputs.map((input) => this.#batcher.add(input)))
+    return this.#appends.append(inputs)
   }
 
   /**
@@ -166,27 +143,9 @@ export class RedisStore implements EventStore {
     return runFenced(fence, fn)
   }
 
-  async #appendFenced(fence: Fence, inputs: readonly EventInput[]): Promise<StoredEvent[]> {
-    const wait = this.#usable()
-    if (wait) await wait
-    const stored = new Map<string, StoredEvent[]>()
-    // One script per log, in order: on a Cluster each log has its own slot.
-    for (const log of new Set(inputs.map((input) => input.log))) {
-      const batch = inputs.filter((input) => input.log === log)
-      const keys = this.#keys.of(log)
-      try {
-        stored.set(log, await appendFenced(this.client, keys, this.#limits, log, fence, batch))
-      } catch (error) {
-        if (error instanceof RedisStoreError) throw error
-        throw fail('appending failed, the event may not have been stored', error)
-      }
-    }
-    return inputs.map((input) => stored.get(input.log)!.shift()!)
-  }
-
   /** Publishes events on their logs' feed channels only: every process's followers, no history. */
   async broadcast(inputs: readonly EventInput[]): Promise<void> {
-    const wait = this.#usable()
+    const wait = this.#connection.usable()
     if (wait) await wait
     try {
       await Promise.all(
@@ -203,30 +162,13 @@ export class RedisStore implements EventStore {
    * The retained events of `log` after `after` (client input: anything that is not one of the
    * log's positions is lost, with every retained event), read up to the log's head.
    */
-  async read(log: string, after: string | undefined): Promise<LogReplay> {
-    const wait = this.#usable()
-    if (wait) await wait
-    try {
-      const read = await readLog(this.client, this.#keys.of(log), after, this.#trim, true)
-      return {
-        events: read.entries.map((entry) => toEvent(log, entry)),
-        lost: read.lost,
-        head: read.head,
-      }
-    } catch (error) {
-      throw fail(`reading ${log} failed`, error)
-    }
+  read(log: string, after: string | undefined): Promise<LogReplay> {
+    return this.#reads.read(log, after)
   }
 
   /** The log's last position now, read from Redis: `0-0` for a log that never had an event. */
-  async head(log: string): Promise<string> {
-    const wait = this.#usable()
-    if (wait) await wait
-    try {
-      return await readHead(this.client, this.#keys.of(log), this.#trim)
-    } catch (error) {
-      throw fail(`reading the head of ${log} failed`, error)
-    }
+  head(log: string): Promise<string> {
+    return this.#reads.head(log)
   }
 
   /**
@@ -262,58 +204,9 @@ export class RedisStore implements EventStore {
   async close(): Promise<void> {
     if (this.#stop.signal.aborted) return
     // Appends queued before close go out before QUIT, which lets their replies arrive.
-    this.#batcher.flush()
+    this.#appends.flush()
     this.#stop.abort()
     this.#feed.close()
-    if (!this.#owned) return
-    // QUIT lets replies in flight arrive, but a dead connection would never answer it.
-    const timer = setTimeout(() => this.client.disconnect(), 1000)
-    await this.client.quit().catch(() => this.client.disconnect())
-    clearTimeout(timer)
+    await this.#connection.close()
   }
-
-  /** Runs the append script on one log's batch: each event as its field count, then fields. */
-  async #appendBatch(log: string, batch: readonly string[][]): Promise<string[]> {
-    const keys = this.#keys.of(log)
-    const args = [...this.#limits, keys.channel, log]
-    for (const entry of batch) {
-      args.push(entry.length)
-      for (const field of entry) args.push(field)
-    }
-    try {
-      const ids = await appendScript.run(this.client, [keys.stream, keys.meta], args)
-      if (!Array.isArray(ids) || ids.length !== batch.length) {
-        throw new Error(`unexpected reply ${String(ids).slice(0, 100)}`)
-      }
-      return ids as string[]
-    } catch (error) {
-      throw fail('appending failed, the event may not have been stored', error)
-    }
-  }
-
-  async #loadEpoch(): Promise<string> {
-    const key = this.#keys.epoch
-    const fresh = `${Date.now().toString(36)}${randomBytes(6).toString('hex')}`
-    const [, value] = await Promise.all([this.client.set(key, fresh, 'NX'), this.client.get(key)])
-    // Printable ASCII without '.': a cursor is made of dot-separated parts.
-    this.#epoch = (value ?? fresh).replace(/[^!-~]|\./g, '_')
-    return this.#epoch
-  }
-
-  /** Undefined when Redis is usable now; else waits, at most offlineTimeout, for it. */
-  #usable(): Promise<void> | undefined {
-    if (this.#stop.signal.aborted) return Promise.reject(new RedisStoreError('the store is closed'))
-    if (this.client.status === 'ready') return undefined
-    return whenReady(this.client, this.#offlineTimeout).then((ready) => {
-      if (!ready) {
-        throw new RedisStoreError(
-          `Redis is unreachable (connection ${this.client.status}); nothing was stored`,
-        )
-      }
-    })
-  }
-}
-
-function inArray(event: StoredEvent): StoredEvent[] {
-  return [event]
 }
