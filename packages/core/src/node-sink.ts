@@ -109,9 +109,14 @@ export class Http1Sink implements Sink {
       if (this.#queue.length === 0) scheduleFlush(this)
       this.#queue.push(chunk)
       this.#queued += byteLength(chunk)
-      if (socket.writableLength + this.#queued < socket.writableHighWaterMark) return true
-      this.#hearDrain()
-      return false
+      const limit = socket.writableHighWaterMark
+      if (socket.writableLength + this.#queued < limit) return true
+      // A turn's frames that fill a buffer's worth go now: held to the end of the turn, a burst
+      // (a producer sending from promise callbacks) would pile up here, counted against a
+      // client whose kernel buffer may be empty, and end it as a slow consumer.
+      const ok = this.#queued >= limit ? this.#send() : false
+      if (!ok) this.#hearDrain()
+      return ok
     }
     let ok: boolean
     if (socket) {
@@ -146,24 +151,9 @@ export class Http1Sink implements Sink {
   /** Sends the frames queued in this turn of the event loop, in one socket write. */
   flush(): void {
     if (this.#queue.length === 0) return
-    const parts = this.#queue
-    const bytes = this.#queued
-    this.#queue = []
-    this.#queued = 0
-    const socket = this.#socket
-    if (!socket || socket.destroyed) return
-    const chunked = this.#chunked
-    const [only] = parts
-    // A lone frame needs no copy: a broadcast's shared framing serves every socket as it is.
-    const ok =
-      parts.length > 1
-        ? socket.write(joinFrames(parts, bytes, chunked))
-        : typeof only === 'string'
-          ? socket.write(chunked ? frameText(only) : only)
-          : socket.write(chunked ? frameBytes(only!) : only!)
     // A write() that reported backpressure may have counted only our own queue: the socket took
     // it all, so it will emit no 'drain', and whoever waits for one must hear it now.
-    if (ok) this.drained()
+    if (this.#send()) this.drained()
     else this.#hearDrain()
   }
 
@@ -181,6 +171,24 @@ export class Http1Sink implements Sink {
 
   drained(): void {
     this.#events?.drained()
+  }
+
+  /** Writes the queued frames to the socket in one write; false when it reports backpressure. */
+  #send(): boolean {
+    const parts = this.#queue
+    const bytes = this.#queued
+    this.#queue = []
+    this.#queued = 0
+    const socket = this.#socket
+    if (!socket || socket.destroyed) return true
+    const chunked = this.#chunked
+    const [only] = parts
+    // A lone frame needs no copy: a broadcast's shared framing serves every socket as it is.
+    return parts.length > 1
+      ? socket.write(joinFrames(parts, bytes, chunked))
+      : typeof only === 'string'
+        ? socket.write(chunked ? frameText(only) : only)
+        : socket.write(chunked ? frameBytes(only!) : only!)
   }
 
   /** Whether a frame written now waits for the end of the turn (see {@link attach}). */
@@ -215,6 +223,10 @@ export class Http1Sink implements Sink {
       return undefined
     this.#chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding !== false
     if (this.#onSocketDrain) s.on('drain', this.#onSocketDrain)
+    // Node corks the socket on a response's first write until the next tick, to send the head
+    // with the first chunk. Frames written past the response would wait there too, and promise
+    // callbacks all run before that tick: a burst from them would pile up in the cork.
+    if (s.writableCorked) s.uncork()
     return s
   }
 

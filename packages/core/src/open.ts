@@ -197,6 +197,11 @@ export async function openStream<M extends EventMap = EventMap>(
       return typed
     }
     if (!durable) return typed
+    // A shutdown that ran while the store answered ended the hub's streams, not this one yet.
+    if (hub.closing) {
+      internals.end(stream, 'shutdown')
+      return typed
+    }
   }
 
   const resuming = cursor.id !== undefined || cursor.invalid

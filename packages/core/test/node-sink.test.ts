@@ -8,7 +8,14 @@ import { openNodeStream } from '../src/node'
 import { type Http1Sink, http1Sink } from '../src/node-sink'
 import type { SseStream } from '../src/stream'
 
-type Opened = { session: SseStream; res: ServerResponse; socketWrites: number; resWrites: number }
+type Opened = {
+  session: SseStream
+  res: ServerResponse
+  socketWrites: number
+  resWrites: number
+  /** Whether the socket was still corked as the stream opened (Node corks a first write). */
+  corked: number
+}
 
 const servers: ReturnType<typeof createServer>[] = []
 afterEach(() => {
@@ -38,7 +45,7 @@ async function stream(wrap: boolean, coalesce = true) {
       }) as typeof write
     }
     const session = await openNodeStream(req, res, { hub, heartbeat: false, coalesce })
-    opened(Object.assign(counts, { session, res }))
+    opened(Object.assign(counts, { session, res, corked: res.socket!.writableCorked }))
   })
   const port = await listen(server)
   return { hub, events: read(port, '/'), opened: await ready }
@@ -112,6 +119,21 @@ describe('HTTP/1 sink', () => {
     hub.publish({ data: 'bye' })
     opened.session.close()
     await until(() => events.length === 52)
+  })
+
+  it('writes past the cork Node puts on the head, and sends a turn that fills the socket buffer as it fills, not at its end', async () => {
+    const { events, opened } = await stream(false)
+    expect(opened.corked).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const before = opened.socketWrites
+    const pad = 'x'.repeat(1024)
+    // 64 KB in one turn, four times the socket's high-water mark (16 KB).
+    for (let n = 0; n < 64; n++) opened.session.send({ data: `${n} ${pad}` })
+    expect(opened.socketWrites - before).toBeGreaterThanOrEqual(4)
+    expect(opened.session.bufferedBytes).toBeLessThan(64 * 1024)
+    await until(() => events.length === 64)
+    expect(events.map((event) => Number(event.data.split(' ')[0]))).toEqual([...Array(64).keys()])
+    opened.session.close()
   })
 
   it('adapts: a frame alone in its turn goes at once, a busy turn queues from its second frame, and the turn after a busy one from its first', async () => {
