@@ -88,6 +88,9 @@ describe('durable streams: fault paths', () => {
     shutdownDone.resolve()
     const reader = await reading
     await within('the reader to be sent away', 2_000, reader.done)
+    // Sent away as a shutdown sends every stream: a 200 with a retry, so it comes back later.
+    expect(reader.status).toBe(200)
+    expect(reader.reader.retries).toHaveLength(1)
     expect(data(reader)).toEqual([])
     expect(app.hub.size).toBe(0)
     // Nothing keeps the server open: close() completes.
