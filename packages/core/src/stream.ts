@@ -1,39 +1,23 @@
 import type { Bytes } from './bytes'
-import type { ConnectionEvents, Sink } from './connection'
+import type { Sink } from './connection'
 import { reportSlowConsumer } from './diagnostics'
+import { type DrainWait, drainWait } from './drain-wait'
 import { type EventFields, encodeComment, encodeEvent } from './encoder'
-import { jitteredRetry, type ResolvedStreamOptions, streamDefaults } from './options'
+import { jitteredRetry, type ResolvedStreamOptions } from './options'
 import { type PipeOptions, type PipeSource, pipeInto } from './pipe'
-import type { CloseReason, SendArgs, StreamGroup, StreamInternals, WriteHead } from './stream-types'
-import { resolutionFor, Ticker } from './ticker'
+import { StreamEnd } from './stream-end'
+import { PendingHead } from './stream-head'
+import { StreamEvents, streamInternals } from './stream-internals'
+import { HEARTBEAT, heartbeatInterval, lifetimeDeadline, tickResolution } from './stream-timing'
+import type { CloseReason, SendArgs, StreamInternals, WriteHead } from './stream-types'
+import { Ticker } from './ticker'
 import type { EventMap, MessageFields, Serializer, SseMessage } from './types'
 
-function noop(): void {}
-
-/**
- * What a connection tells one stream, as one small object per stream (its methods on the
- * prototype) rather than two closures: a stream's memory counts once per open connection.
- */
-class StreamEvents implements ConnectionEvents {
-  readonly #stream: SseStream
-  constructor(stream: SseStream) {
-    this.#stream = stream
-  }
-  drained(): void {
-    streamInternals.drained(this.#stream)
-  }
-  closed(): void {
-    streamInternals.closed(this.#stream)
-  }
-}
-
-/** Filled in by {@link SseStream}'s static block, the one place that sees its private state. */
-export const streamInternals = {} as StreamInternals
+export { streamInternals } // reached through this module, whose static block fills it
 
 /** The process-wide ticker of every stream's heartbeat and lifetime (exported for leak checks). */
 export let ticker: Ticker<SseStream>
 
-const HEARTBEAT = ':\n\n'
 const PENDING = 0
 const OPEN = 1
 const CLOSED = 2
@@ -54,40 +38,20 @@ export class SseStream<M extends EventMap = any> {
         new SseStream(sink, options, lastEventId, writeHead),
       start: (stream, prelude) => stream.#start(prelude),
       write: (stream, frame) => stream.#write(frame),
-      onClose: (stream, cleanup) => {
-        if (stream.#state === CLOSED) {
-          cleanup()
-          return noop
-        }
-        // Most streams have one cleanup (their hub's) for their whole life: no array for it.
-        if (!stream.#onClose) {
-          stream.#onClose = cleanup
-          return () => {
-            if (stream.#onClose === cleanup) stream.#onClose = undefined
-          }
-        }
-        const more = stream.#moreOnClose ?? []
-        stream.#moreOnClose = more
-        more.push(cleanup)
-        return () => {
-          const at = more.indexOf(cleanup)
-          if (at !== -1) more.splice(at, 1)
-        }
-      },
-      join: (stream, group) => {
-        if (stream.#state === CLOSED) return
-        stream.#group = group
-        group.add(stream)
-      },
+      onClose: (stream, cleanup) => stream.#end.onClose(cleanup),
+      join: (stream, group) => stream.#end.join(stream, group),
       end: (stream, reason) => stream.#finish(reason),
       abandon: (stream, reason) => stream.#finish(reason, false),
       destroy: (stream) => {
         stream.#finish('server')
-        if (!stream.#released) stream.#sink.destroy()
+        if (!stream.#end.released) stream.#sink.destroy()
       },
-      released: (stream) => stream.#whenReleased(),
+      released: (stream) => stream.#end.whenReleased(),
       drained: (stream) => stream.#drained(),
-      closed: (stream) => stream.#closed(),
+      closed: (stream) => {
+        stream.#finish('client')
+        stream.#end.release()
+      },
       events: (stream) => new StreamEvents(stream),
     } satisfies StreamInternals)
   }
@@ -96,28 +60,17 @@ export class SseStream<M extends EventMap = any> {
   readonly lastEventId: string | undefined
   readonly #sink: Sink
   readonly #maxBuffered: number
-  /** The delay to send a client away with, if the stream ends before its head (jittered then). */
-  readonly #retry: Pick<ResolvedStreamOptions, 'retry' | 'retryJitter'>
   readonly #serialize: Serializer
   readonly #heartbeat: number
   readonly #resolution: number
-  /** Until the head is out: it holds the connection and the head's headers, freed after. */
-  #writeHead: WriteHead
+  #head: PendingHead | undefined
   #state = PENDING
-  #closeReason: CloseReason | undefined
-  /** Frames written before the head went out; sent right after it. */
-  #early: (string | Bytes)[] | undefined
   /** When the last write happened, on the ticker's clock (at most one tick early). */
   #lastActive = 0
-  #deadline = Number.POSITIVE_INFINITY
+  readonly #deadline: number
   #needsDrain = false
-  #drain: { promise: Promise<void>; resolve: () => void } | undefined
-  #controller: AbortController | undefined
-  #onClose: (() => void) | undefined
-  #moreOnClose: (() => void)[] | undefined
-  #group: StreamGroup | undefined
-  #released = false
-  #onReleased: (() => void) | undefined
+  #drain: DrainWait | undefined
+  readonly #end = new StreamEnd()
 
   private constructor(
     sink: Sink,
@@ -127,21 +80,12 @@ export class SseStream<M extends EventMap = any> {
   ) {
     this.#sink = sink
     this.#maxBuffered = options.maxBufferedBytes
-    // Not the whole options object: a stream keeps only what it needs for its whole life.
-    this.#retry =
-      options.retry === streamDefaults.retry && options.retryJitter === streamDefaults.retryJitter
-        ? streamDefaults
-        : { retry: options.retry, retryJitter: options.retryJitter }
-    this.#writeHead = writeHead
+    this.#head = new PendingHead(writeHead, options)
     this.lastEventId = lastEventId
     this.#serialize = options.serialize
-    this.#heartbeat = options.heartbeat === false ? 0 : options.heartbeat
-    const lifetime = options.maxLifetime === false ? 0 : options.maxLifetime
-    if (lifetime > 0) {
-      this.#deadline = Date.now() + lifetime * (1 - options.lifetimeJitter * Math.random())
-    }
-    const intervals = [this.#heartbeat, lifetime].filter((ms) => ms > 0)
-    this.#resolution = intervals.length ? resolutionFor(Math.min(...intervals)) : 0
+    this.#heartbeat = heartbeatInterval(options)
+    this.#deadline = lifetimeDeadline(options)
+    this.#resolution = tickResolution(options)
   }
 
   /** True once the stream has ended, for whatever reason. */
@@ -151,16 +95,12 @@ export class SseStream<M extends EventMap = any> {
 
   /** Why the stream ended; undefined while it is open. */
   get closeReason(): CloseReason | undefined {
-    return this.#closeReason
+    return this.#end.reason
   }
 
   /** Aborts once, when the stream ends for any reason; `signal.reason` is the {@link CloseReason}. */
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController()
-      if (this.#state === CLOSED) this.#controller.abort(this.#closeReason)
-    }
-    return this.#controller.signal
+    return this.#end.signal
   }
 
   /** Bytes waiting to be taken by the client's socket. */
@@ -210,13 +150,7 @@ export class SseStream<M extends EventMap = any> {
    */
   drain(): Promise<void> {
     if (!this.#needsDrain || this.#state === CLOSED) return Promise.resolve()
-    if (!this.#drain) {
-      let resolve!: () => void
-      const promise = new Promise<void>((r) => {
-        resolve = r
-      })
-      this.#drain = { promise, resolve }
-    }
+    this.#drain ??= drainWait()
     return this.#drain.promise
   }
 
@@ -244,9 +178,7 @@ export class SseStream<M extends EventMap = any> {
   #write(frame: string | Bytes): boolean {
     if (this.#state !== OPEN) {
       if (this.#state === CLOSED) return false
-      // The head is not out yet (a hub stream still replaying): keep the order, send it after.
-      if (this.#early) this.#early.push(frame)
-      else this.#early = [frame]
+      this.#head!.hold(frame)
       return true
     }
     this.#lastActive = ticker.now
@@ -263,15 +195,13 @@ export class SseStream<M extends EventMap = any> {
   #start(prelude: string, retryAfterMs?: number): void {
     if (this.#state !== PENDING) return
     this.#state = OPEN
-    const writeHead = this.#writeHead
-    this.#writeHead = noop
-    writeHead(retryAfterMs)
+    const head = this.#head!
+    this.#head = undefined
+    head.writeHead(retryAfterMs)
     if (this.#resolution > 0 && retryAfterMs === undefined)
       ticker.add(this.#untyped, this.#resolution)
-    const early = this.#early
-    this.#early = undefined
     if (prelude) this.#write(prelude)
-    for (const frame of early ?? []) this.#write(frame)
+    for (const frame of head.early ?? []) this.#write(frame)
   }
 
   /** This stream as the process-wide ticker holds every stream, whatever its event map. */
@@ -279,31 +209,11 @@ export class SseStream<M extends EventMap = any> {
     return this as unknown as SseStream
   }
 
-  #whenReleased(): Promise<void> {
-    if (this.#released) return Promise.resolve()
-    return new Promise<void>((resolve) => {
-      const previous = this.#onReleased
-      this.#onReleased = () => {
-        previous?.()
-        resolve()
-      }
-    })
-  }
-
   #drained(): void {
     this.#needsDrain = false
     const drain = this.#drain
     this.#drain = undefined
     drain?.resolve()
-  }
-
-  #closed(): void {
-    this.#finish('client')
-    if (this.#released) return
-    this.#released = true
-    const released = this.#onReleased
-    this.#onReleased = undefined
-    released?.()
   }
 
   #tick(now: number): void {
@@ -322,26 +232,19 @@ export class SseStream<M extends EventMap = any> {
       // Ended before its head went out (a shutdown, a store failure or gap mid-replay, a
       // limit): answer what an EventSource retries, 200 text/event-stream with a retry and
       // whatever was written meanwhile (a farewell), never a bare 200 or a 204 (C25).
-      const retry = jitteredRetry(this.#retry)
+      const retry = jitteredRetry(this.#head!)
       this.#start(encodeEvent({ retry }), retry)
     }
     this.#state = CLOSED
-    this.#closeReason = reason
-    this.#early = undefined
+    this.#end.reason = reason
+    this.#head = undefined
     if (this.#resolution > 0) ticker.delete(this.#untyped, this.#resolution)
     // A slow consumer's queue is dropped at once to free its memory; it resumes from the last
     // id it actually received. A client that left needs nothing more.
     if (reason === 'slow-consumer') this.#sink.destroy()
     else if (answer) this.#sink.end()
-    this.#group?.leave(this.#untyped)
-    this.#group = undefined
-    const first = this.#onClose
-    const more = this.#moreOnClose
-    this.#onClose = undefined
-    this.#moreOnClose = undefined
-    first?.()
-    for (const cleanup of more ?? []) cleanup()
+    this.#end.ended(this.#untyped)
     this.#drained()
-    this.#controller?.abort(reason)
+    this.#end.abort()
   }
 }
