@@ -13,6 +13,7 @@ import {
   within,
 } from '@sse/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { DurableBackend } from '../src/durable-store'
 import { MemoryStore } from '../src/memory-store'
 
 // The fault paths of durable streams that the main suite does not reach: a reader leaving in the
@@ -74,10 +75,11 @@ describe('durable streams: fault paths', () => {
     const location = post.headers.get('sse-resume')!
     await post.reader.until('a token', () => data(post).length >= 1)
     // The lookup of the reader's stream waits until the shutdown has run.
-    const lookup = app.backend.state.bind(app.backend)
+    const backend: DurableBackend = app.backend
+    const lookup = backend.state.bind(backend)
     const shutdownDone = deferred()
     let looking = false
-    app.backend.state = async (id) => {
+    backend.state = async (id) => {
       looking = true
       await shutdownDone.promise
       return lookup(id)
