@@ -1,38 +1,21 @@
 import {
-  type ChatApp,
-  chatApp,
   tokenData as data,
   deferred,
   expectedTokens,
   lastEvent as last,
-  type Produce,
   fetchStream as request,
   sleep,
   tokens,
   waitFor,
   within,
 } from '@sse/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DurableBackend } from '../src/durable-store'
-import { MemoryStore } from '../src/memory-store'
+import { LEASE, memoryApp } from './memory-chat'
 
 // The fault paths of durable streams that the main suite does not reach: a reader leaving in the
 // middle of its replay, a shutdown while a reader's stream is being looked up, a cancel while the
 // producer retries a failing store.
-
-const LEASE = 150
-const apps = new Set<ChatApp>()
-afterEach(async () => {
-  await Promise.all([...apps].map((app) => app.close()))
-  apps.clear()
-})
-
-async function memoryApp(produce: Produce, lease = LEASE) {
-  const store = new MemoryStore()
-  const app = await chatApp(store, produce, { lease })
-  apps.add(app)
-  return { ...app, backend: store.durable }
-}
 
 describe('durable streams: fault paths', () => {
   it('a reader that leaves in the middle of a long replay costs nothing: no error, no stream left, the next reader gets it all', async () => {
@@ -41,15 +24,18 @@ describe('durable streams: fault paths', () => {
     const count = 4000
     let stored = false
     // A lease that a loaded machine cannot miss: this case is not about lost producers.
-    const app = await memoryApp(async (out) => {
-      for (let i = 0; i < count; i++) {
-        await out.send('token', `${i}:${pad}`)
-        // Back to the event loop now and then, as a model's stream is, so the lease is renewed.
-        if (i % 100 === 99) await sleep(0)
-      }
-      stored = true
-      return { tokens: count }
-    }, 5_000)
+    const app = await memoryApp(
+      async (out) => {
+        for (let i = 0; i < count; i++) {
+          await out.send('token', `${i}:${pad}`)
+          // Back to the event loop now and then, as a model's stream is, so the lease is renewed.
+          if (i % 100 === 99) await sleep(0)
+        }
+        stored = true
+        return { tokens: count }
+      },
+      { lease: 5_000 },
+    )
     const post = await request(`${app.base}/chat`, { method: 'POST', user: 'ann' })
     const location = post.headers.get('sse-resume')!
     post.abort()
@@ -75,7 +61,7 @@ describe('durable streams: fault paths', () => {
     const location = post.headers.get('sse-resume')!
     await post.reader.until('a token', () => data(post).length >= 1)
     // The lookup of the reader's stream waits until the shutdown has run.
-    const backend: DurableBackend = app.backend
+    const backend: DurableBackend = app.store.durable
     const lookup = backend.state.bind(backend)
     const shutdownDone = deferred()
     let looking = false
@@ -97,7 +83,6 @@ describe('durable streams: fault paths', () => {
     expect(app.hub.size).toBe(0)
     // Nothing keeps the server open: close() completes.
     await within('the server to close', 2_000, app.close())
-    apps.delete(app)
     await app.chats.cancel(location.slice('/chat/'.length), { owner: 'ann' })
     expect(app.errors).toEqual([])
   })
@@ -113,10 +98,10 @@ describe('durable streams: fault paths', () => {
         await out.send('token', `t${i}`)
       }
     })
-    const append = app.backend.append.bind(app.backend)
+    const append = app.store.durable.append.bind(app.store.durable)
     let down = false
     let failed = 0
-    app.backend.append = (...args) => {
+    app.store.durable.append = (...args) => {
       if (!down) return append(...args)
       failed++
       throw new Error('store unreachable')

@@ -1,37 +1,18 @@
 import {
-  type ChatApp,
-  type ChatAppOptions,
   type ChatEvents,
-  chatApp,
   tokenData as data,
   expectedTokens,
   lastEvent as last,
-  type Produce,
   fetchStream as request,
   sleep,
   tokens,
   waitFor,
 } from '@sse/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createDurableStreams } from '../src/durable'
 import { DurableStopped } from '../src/durable-producer'
 import { createHub } from '../src/hub'
-import { MemoryStore } from '../src/memory-store'
-
-const LEASE = 150
-const apps = new Set<ChatApp>()
-afterEach(async () => {
-  await Promise.all([...apps].map((app) => app.close()))
-  apps.clear()
-})
-
-/** The shared chat app (POST /chat, GET and DELETE /chat/:id) on a MemoryStore of its own. */
-async function memoryApp(produce: Produce, options: Partial<ChatAppOptions> = {}) {
-  const store = new MemoryStore()
-  const app = await chatApp(store, produce, { lease: LEASE, ...options })
-  apps.add(app)
-  return { ...app, store }
-}
+import { LEASE, memoryApp } from './memory-chat'
 
 describe('durable streams on MemoryStore (C29-C31)', () => {
   it('C29: a POST streams the answer and names where to resume; a GET with Last-Event-ID gets the rest once, then done, then 204', async () => {
