@@ -1,58 +1,31 @@
 // Smoke test of the built client on Deno and Bun: test/fixtures/runtime-client.ts imports
 // dist/index.mjs (as a user of the package gets it) and reads a @sse/core hub stream served by
 // node:http on port 0 here, with the runtime's own fetch and streams. The binaries come from the
-// `bun` and `deno` npm packages (devDependencies; their platform packages ship them, as in
-// packages/hono/test/runtimes.test.ts), so nothing is downloaded. A missing binary, or an unbuilt
+// `bun` and `deno` npm packages (devDependencies; their platform packages ship them, found by
+// runtimeBinary of @sse/test-utils), so nothing is downloaded. A missing binary, or an unbuilt
 // client, skips the case with a warning that says why.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer, type ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
-import { arch, platform } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHub } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import { listen } from '@sse/test-utils'
+import { listen, noRuntime, runtimeBinary } from '@sse/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
-const require = createRequire(join(packageDir, 'package.json'))
 
-/** The binary shipped by `pkg`'s platform package `platformPkg`, else one on the PATH. */
-function findBinary(name: string, pkg: string, platformPkg: string, file: string) {
-  try {
-    const wrapper = createRequire(require.resolve(`${pkg}/package.json`))
-    const path = join(dirname(wrapper.resolve(`${platformPkg}/package.json`)), file)
-    if (existsSync(path)) return path
-  } catch {
-    // Not installed for this platform: try the PATH.
-  }
-  return spawnSync(name, ['--version']).status === 0 ? name : undefined
-}
-
-const os = platform()
-const cpu = arch()
 const fixture = 'test/fixtures/runtime-client.ts'
 const runtimes = [
   {
-    name: 'bun',
-    binary: findBinary(
-      'bun',
-      'bun',
-      `@oven/bun-${os}-${cpu === 'arm64' ? 'aarch64' : cpu}`,
-      'bin/bun',
-    ),
+    name: 'bun' as const,
+    binary: runtimeBinary('bun', packageDir),
     args: [fixture],
   },
   {
-    name: 'deno',
-    binary: findBinary(
-      'deno',
-      'deno',
-      `@deno/${os}-${cpu}${os === 'linux' ? '-glibc' : ''}`,
-      os === 'win32' ? 'deno.exe' : 'deno',
-    ),
+    name: 'deno' as const,
+    binary: runtimeBinary('deno', packageDir),
     // Reads: the fixture, dist and node_modules (eventsource-parser); net: the test's server.
     args: ['run', '--allow-net=127.0.0.1', '--allow-read', fixture],
   },
@@ -95,7 +68,7 @@ function run(binary: string, args: string[]) {
 describe.each(runtimes)('the built client on $name', ({ name, binary, args }) => {
   it('reads 3 events with for await, then resumes after a server-side cut with Last-Event-ID', async (ctx) => {
     const missing = !binary
-      ? `no ${name} binary (npm package "${name}" not installed for ${os}-${cpu}, none on PATH)`
+      ? noRuntime(name)
       : !built
         ? `@sse/client is not built (${name} loads packages/client/dist): run pnpm build first`
         : undefined

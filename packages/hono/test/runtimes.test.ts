@@ -3,53 +3,27 @@
 // npm packages (devDependencies): their platform packages ship them, so no install script and no
 // download is needed. A missing binary, or an unbuilt @sse/core (the runtimes load its dist),
 // skips the case with a warning that says why.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { arch, platform } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { noRuntime, runtimeBinary } from '@sse/test-utils'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, it } from 'vitest'
 import { open, sleep, waitFor } from './helpers'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packageDir = join(here, '..')
-const require = createRequire(join(packageDir, 'package.json'))
 
-/** The binary shipped by `pkg`'s platform package `platformPkg`, else one on the PATH. */
-function findBinary(name: string, pkg: string, platformPkg: string, file: string) {
-  try {
-    const wrapper = createRequire(require.resolve(`${pkg}/package.json`))
-    const path = join(dirname(wrapper.resolve(`${platformPkg}/package.json`)), file)
-    if (existsSync(path)) return path
-  } catch {
-    // Not installed for this platform: try the PATH.
-  }
-  return spawnSync(name, ['--version']).status === 0 ? name : undefined
-}
-
-const os = platform()
-const cpu = arch()
 const runtimes = [
   {
-    name: 'bun',
-    binary: findBinary(
-      'bun',
-      'bun',
-      `@oven/bun-${os}-${cpu === 'arm64' ? 'aarch64' : cpu}`,
-      'bin/bun',
-    ),
+    name: 'bun' as const,
+    binary: runtimeBinary('bun', packageDir),
     args: ['test/fixtures/web-app.ts'],
   },
   {
-    name: 'deno',
-    binary: findBinary(
-      'deno',
-      'deno',
-      `@deno/${os}-${cpu}${os === 'linux' ? '-glibc' : ''}`,
-      os === 'win32' ? 'deno.exe' : 'deno',
-    ),
+    name: 'deno' as const,
+    binary: runtimeBinary('deno', packageDir),
     args: ['run', '--allow-net', '--allow-read', '--allow-env', 'test/fixtures/web-app.ts'],
   },
 ]
@@ -91,7 +65,7 @@ function startApp(binary: string, args: string[]): Promise<string> {
 describe.each(runtimes)('web path on $name', ({ name, binary, args }) => {
   it('streams, outlives the idle timeout, broadcasts, resumes, notices disconnects', async (ctx) => {
     const missing = !binary
-      ? `no ${name} binary (npm package "${name}" not installed for ${os}-${cpu}, none on PATH)`
+      ? noRuntime(name)
       : !coreBuilt
         ? `@sse/core is not built (${name} loads packages/core/dist): run pnpm build first`
         : undefined

@@ -50,6 +50,7 @@ export {
   resumeSteps,
   runResumeSteps,
 } from './resume-property'
+export { noRuntime, type Runtime, runtimeBinary } from './runtimes'
 export { SlowStore, type SlowStoreOptions } from './slow-store'
 export { framingProblems, type ReceivedComment, type ReceivedEvent, SseReader } from './sse-reader'
 export {
