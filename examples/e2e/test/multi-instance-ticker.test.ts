@@ -1,8 +1,7 @@
-import { openStream, type StreamClient, sleep, waitFor } from '@sse/test-utils'
+import { openStream, type StreamClient, sleep, tcpProxy, waitFor } from '@sse/test-utils'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type RunningExample, startExample } from './examples.ts'
 import { describeRedis, type RedisServer, startRedis } from './redis.ts'
-import { stallProxy } from './stall-proxy.ts'
 
 type Tick = { n: number; instance: string }
 
@@ -15,13 +14,13 @@ function ticksOf(stream: StreamClient): Tick[] {
 
 describeRedis('examples/multi-instance: the tick lease under a network stall', () => {
   let redis: RedisServer
-  let proxy: Awaited<ReturnType<typeof stallProxy>>
+  let proxy: Awaited<ReturnType<typeof tcpProxy>>
   const apps: RunningExample[] = []
   const streams: StreamClient[] = []
 
   beforeAll(async () => {
     redis = await startRedis()
-    proxy = await stallProxy(redis.port)
+    proxy = await tcpProxy(redis.port)
   }, 30_000)
 
   afterAll(async () => {

@@ -1,11 +1,10 @@
 import type { EventInput, StoredEvent } from '@sse/core'
-import { sleep, waitFor } from '@sse/test-utils'
+import { sleep, tcpProxy, waitFor } from '@sse/test-utils'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type RedisServer, startRedis } from './redis-server'
-import { silenceableProxy } from './silenceable-proxy'
 
 describeRedis('the live feed of RedisStore, under faults', () => {
   let redis: RedisServer
@@ -50,7 +49,7 @@ describeRedis('the live feed of RedisStore, under faults', () => {
     (await s.append([input(log, data)]))[0]!
 
   it('reconnects a feed whose connection went silent (half-open TCP) and catches up without a gap', async () => {
-    const proxy = await silenceableProxy(redis.port)
+    const proxy = await tcpProxy(redis.port)
     cleanups.push(() => proxy.close())
     const sub = await subscriber({ redis: `redis://127.0.0.1:${proxy.port}`, pingInterval: 200 }, [
       'tx',
@@ -70,7 +69,7 @@ describeRedis('the live feed of RedisStore, under faults', () => {
   })
 
   it('a gap in one log ends only that log: a quiet log followed alongside is not touched', async () => {
-    const proxy = await silenceableProxy(redis.port)
+    const proxy = await tcpProxy(redis.port)
     cleanups.push(() => proxy.close())
     const sub = await subscriber({ redis: `redis://127.0.0.1:${proxy.port}` }, ['tbusy', 'tquiet'])
     const publisher = store({ prefix: sub.store.prefix, maxLen: 2, approximate: false })
@@ -104,7 +103,7 @@ describeRedis('the live feed of RedisStore, under faults', () => {
   })
 
   it('a subscriber held up without a reconnect still gets every event, in order', async () => {
-    const proxy = await silenceableProxy(redis.port)
+    const proxy = await tcpProxy(redis.port)
     cleanups.push(() => proxy.close())
     const sub = await subscriber({ redis: `redis://127.0.0.1:${proxy.port}` }, ['tx'])
     const publisher = store({ prefix: sub.store.prefix, maxLen: 2, approximate: false })

@@ -1,12 +1,11 @@
 import { createServer } from 'node:http'
 import { createHub, type Hub, type SseStream } from '@sse/core'
 import { openNodeStream } from '@sse/core/node'
-import { listen, openStream, type ServerUnderTest, sleep, waitFor } from '@sse/test-utils'
+import { listen, openStream, type ServerUnderTest, sleep, tcpProxy, waitFor } from '@sse/test-utils'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index'
 import { describeRedis } from './describe-redis'
 import { type RedisServer, startRedis } from './redis-server'
-import { silenceableProxy } from './silenceable-proxy'
 
 describeRedis('hubs on RedisStore, over HTTP', () => {
   let redis: RedisServer
@@ -131,7 +130,7 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
 
   it('ends only the streams of a log whose events were trimmed before this instance read them', async () => {
     const prefix = `hub${++prefixes}:`
-    const proxy = await silenceableProxy(redis.port)
+    const proxy = await tcpProxy(redis.port)
     cleanups.push(async () => proxy.close())
     // Instance a reaches Redis through the proxy; b publishes and trims to 2 events per log.
     const a = await instance(prefix, {
@@ -172,7 +171,7 @@ describeRedis('hubs on RedisStore, over HTTP', () => {
 
   it('a stream held up (no reconnect) while its events were trimmed still gets them all, live', async () => {
     const prefix = `hub${++prefixes}:`
-    const proxy = await silenceableProxy(redis.port)
+    const proxy = await tcpProxy(redis.port)
     cleanups.push(async () => proxy.close())
     const a = await instance(prefix, { redis: `redis://127.0.0.1:${proxy.port}` })
     const b = await instance(prefix, { maxLen: 2, approximate: false })

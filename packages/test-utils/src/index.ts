@@ -66,5 +66,6 @@ export type {
   ServerUnderTest,
   StreamScenario,
 } from './target'
+export { tcpProxy } from './tcp-proxy'
 export { type Deferred, deferred, sleep, type WaitOptions, waitFor, within } from './wait'
 export { serveWebHandler, toWebRequest, type WebHandler, writeWebResponse } from './web-bridge'
