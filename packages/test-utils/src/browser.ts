@@ -18,9 +18,16 @@ export const CHROMIUM_ARGS: readonly string[] = [
 /**
  * `describe` for tests that need Chromium: when `/usr/bin/chromium` is missing, skipped with a
  * loud warning, or failing when `SSE_REQUIRE_BROWSER=1` (as CI sets).
+ *
+ * @param suite - the `describe` to run the tests with when Chromium is there
+ * (`describe.concurrent` for tests that each have their own server and page)
  */
-export function describeBrowser(title: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) return void describe(title, body)
+export function describeBrowser(
+  title: string,
+  body: () => void,
+  suite: (title: string, body: () => void) => void = describe,
+): void {
+  if (existsSync(CHROMIUM)) return void suite(title, body)
   const message = `no Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\``
   if (process.env.SSE_REQUIRE_BROWSER === '1') {
     describe(title, () => {
