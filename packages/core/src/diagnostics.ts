@@ -5,22 +5,6 @@ import type { Target } from './hub-options'
 import type { EventInput } from './store'
 import type { SseStream } from './stream'
 
-// Re-exported so that importers need not know which file holds which part.
-export { channels } from './diagnostics-channels'
-export {
-  type DeliverMessage,
-  type FeedGapMessage,
-  type LimitMessage,
-  type PublishMessage,
-  type ReplayMessage,
-  type SlowConsumerMessage,
-  SSE_CHANNELS,
-  type SseChannelMessages,
-  type StoreErrorMessage,
-  type StreamCloseMessage,
-  type StreamOpenMessage,
-} from './diagnostics-messages'
-
 /** Publishes on `sse:hub:publish` (when someone listens): one target per log written. */
 export function reportPublish(hub: Hub, inputs: readonly EventInput[], history: boolean): void {
   if (!channels.publish.hasSubscribers) return

@@ -17,7 +17,7 @@ export {
   type StoreErrorMessage,
   type StreamCloseMessage,
   type StreamOpenMessage,
-} from './diagnostics'
+} from './diagnostics-messages'
 export { createDurableStreams, DurableStreams } from './durable'
 export {
   type DurableErrorReason,

@@ -1,6 +1,7 @@
 import type { Connection, HeaderPairs } from './connection'
 import { readCursor } from './cursor'
-import { channels, reportStoreError } from './diagnostics'
+import { reportStoreError } from './diagnostics'
+import { channels } from './diagnostics-channels'
 import { answerJson, caughtUpWithEnd, openDurable } from './durable-open'
 import type { DurableState } from './durable-store'
 import type { DurableRef } from './durable-types'

@@ -1,6 +1,7 @@
 import { type Bytes, toBytes } from './bytes'
 import { type Behind, catchUp, frameBehind, rejoin } from './catch-up'
-import { channels, reportSlowConsumer, reportStoreError } from './diagnostics'
+import { reportSlowConsumer, reportStoreError } from './diagnostics'
+import { channels } from './diagnostics-channels'
 import { encodeEvent } from './encoder'
 import { Follows } from './follows'
 import type { Hub } from './hub'

@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createServer } from 'node:http'
 import { listen, openStream, type StreamClient, waitFor } from '@sse/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { channels } from '../src/diagnostics'
+import { channels } from '../src/diagnostics-channels'
 import { createHub, type Hub } from '../src/hub'
 import {
   MemoryStore,
@@ -331,7 +331,7 @@ describe('diagnostics channels on runtimes without process.getBuiltinModule', ()
     runtime.getBuiltinModule = undefined
     vi.resetModules()
     try {
-      const { channels: silent } = await import('../src/diagnostics')
+      const { channels: silent } = await import('../src/diagnostics-channels')
       const heard: unknown[] = []
       const onMessage = (message: unknown) => heard.push(message)
       subscribe(SSE_CHANNELS.limit, onMessage)
