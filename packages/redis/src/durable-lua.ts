@@ -1,5 +1,6 @@
-// The Lua texts of durable streams (run by durable.ts). Every script but CLAIM and TOUCH works on
-// one stream's keys, which share its log's hash tag: one slot, so they run on Redis Cluster too.
+// The Lua texts of durable streams (run by durable-scripts.ts). Every script but CLAIM and TOUCH
+// works on one stream's keys, which share its log's hash tag: one slot, so they run on Redis
+// Cluster too.
 import { HELPERS } from './lua'
 
 /**

@@ -1,12 +1,13 @@
 import type { StoredEvent } from '@sse/core'
 import type { Redis } from 'ioredis'
 import { fail, type Outages, whenReady } from './connection'
+import { FeedConnection } from './feed-connection'
+import { type Followed, startFollowing } from './followed'
 import { type AgeTrim, readHead, readLog, toEvent } from './history'
 import { compareIds } from './ids'
 import type { StoreKeys } from './keys'
 import { gapMessage, type Message, parseMessages } from './messages'
 import { RedisStoreError } from './options'
-import { Subscriber } from './subscriber'
 
 /** What the live feed needs from its store. */
 export interface FeedSettings {
@@ -20,23 +21,6 @@ export interface FeedSettings {
   /** Reads the epoch again; resolves true when it changed (Redis lost everything). */
   epochChanged: () => Promise<boolean>
   stop: AbortSignal
-}
-
-/** A followed log: where the feed is in it, and what waits to be delivered. */
-interface Followed {
-  /** The last position delivered (or where the feed started); undefined while starting. */
-  last: string | undefined
-  /** Resolves with the head the feed started from, while it is being read. */
-  starting: Promise<string> | undefined
-  queue: Message[]
-  /** A check runs (or waits to retry): messages queue meanwhile. */
-  busy: boolean
-  /** Checks asked for and done: the log is checked when `done` reached `asked`. */
-  asked: number
-  done: number
-  /** Redis lost everything: the next check reports a gap whatever it reads. */
-  reset: boolean
-  pause: number
 }
 
 /**
@@ -55,11 +39,15 @@ export class LiveFeed {
   readonly #logs = new Map<string, Followed>()
   readonly #listeners = new Set<(event: StoredEvent) => void>()
   readonly #gapListeners = new Set<(log: string) => void>()
-  #subscriber: Subscriber | undefined
-  #reconnects = 0
+  readonly #connection: FeedConnection
 
   constructor(settings: FeedSettings) {
     this.#settings = settings
+    this.#connection = new FeedConnection(
+      settings,
+      (_channel, message) => this.#onMessage(message),
+      (reset) => this.#recheck(reset),
+    )
   }
 
   /** What it was made with: the store's connection, keys and outage watch, shared with others. */
@@ -68,14 +56,14 @@ export class LiveFeed {
   }
 
   /** Resolves true once the feed's connection is up (when it was started), false after `ms`. */
-  async whenConnected(ms: number): Promise<boolean> {
-    return this.#subscriber ? this.#subscriber.whenConnected(ms) : true
+  whenConnected(ms: number): Promise<boolean> {
+    return this.#connection.whenConnected(ms)
   }
 
   subscribe(listener: (event: StoredEvent) => void, onGap?: (log: string) => void): () => void {
     this.#listeners.add(listener)
     if (onGap) this.#gapListeners.add(onGap)
-    this.#start()
+    this.#connection.start()
     return () => {
       this.#listeners.delete(listener)
       if (onGap) this.#gapListeners.delete(onGap)
@@ -86,16 +74,7 @@ export class LiveFeed {
   follow(log: string): Promise<string> {
     const known = this.#logs.get(log)
     if (known) return known.last !== undefined ? Promise.resolve(known.last) : known.starting!
-    const state: Followed = {
-      last: undefined,
-      starting: undefined,
-      queue: [],
-      busy: true,
-      asked: 0,
-      done: 0,
-      reset: false,
-      pause: 100,
-    }
+    const state = startFollowing()
     this.#logs.set(log, state)
     state.starting = this.#begin(log, state)
     return state.starting
@@ -105,13 +84,9 @@ export class LiveFeed {
   async #begin(log: string, state: Followed): Promise<string> {
     const { client, keys, trim, offlineTimeout } = this.#settings
     try {
-      this.#start()
+      this.#connection.start()
       const deadline = Date.now() + offlineTimeout
-      const subscriber = this.#subscriber
-      if (!subscriber || !(await subscriber.whenConnected(offlineTimeout))) {
-        throw new RedisStoreError('Redis is unreachable (the live feed is not connected)')
-      }
-      await subscriber.add(keys.of(log).channel)
+      await this.#connection.add(keys.of(log).channel)
       if (!(await whenReady(client, deadline - Date.now()))) {
         throw new RedisStoreError(`Redis is unreachable (connection ${client.status})`)
       }
@@ -129,26 +104,14 @@ export class LiveFeed {
   }
 
   unfollow(log: string): void {
-    if (this.#logs.delete(log)) this.#subscriber?.remove(this.#settings.keys.of(log).channel)
+    if (this.#logs.delete(log)) this.#connection.remove(this.#settings.keys.of(log).channel)
   }
 
   close(): void {
     this.#listeners.clear()
     this.#gapListeners.clear()
     this.#logs.clear()
-    this.#subscriber?.close()
-  }
-
-  #start(): void {
-    if (this.#subscriber || this.#settings.stop.aborted) return
-    const { client, pingInterval, outages, onError } = this.#settings
-    this.#subscriber = new Subscriber(client, {
-      pingInterval,
-      outages,
-      onError,
-      onMessage: (_channel, message) => this.#onMessage(message),
-      onResubscribed: () => void this.#recheck(++this.#reconnects),
-    })
+    this.#connection.close()
   }
 
   #onMessage(raw: string): void {
@@ -167,29 +130,12 @@ export class LiveFeed {
     this.#process(log!, state)
   }
 
-  /** After a reconnect: reads the epoch, then has every followed log checked. */
-  async #recheck(reconnect: number): Promise<void> {
-    for (let pause = 100; reconnect === this.#reconnects && !this.#settings.stop.aborted; ) {
-      try {
-        const reset = await this.#settings.epochChanged()
-        if (reset) {
-          this.#settings.onError(
-            new RedisStoreError(
-              'Redis lost its data (the store epoch changed): every followed log resumes from the store',
-            ),
-          )
-        }
-        for (const [log, state] of this.#logs) {
-          state.asked++
-          state.reset ||= reset
-          this.#process(log, state)
-        }
-        return
-      } catch {
-        // Redis is still away: connection losses are reported once, by the outage watch.
-        await new Promise((resolve) => setTimeout(resolve, pause))
-        pause = Math.min(pause * 2, 2000)
-      }
+  /** After a reconnect (the epoch read again, `reset` when it changed): checks every log. */
+  #recheck(reset: boolean): void {
+    for (const [log, state] of this.#logs) {
+      state.asked++
+      state.reset ||= reset
+      this.#process(log, state)
     }
   }
 
