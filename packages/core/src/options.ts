@@ -51,10 +51,11 @@ export interface StreamOptions {
   serialize?: Serializer
   /**
    * Sends the events written to one client during one turn of the event loop in a single
-   * socket write (node:http over HTTP/1.1; other connections ignore it). It multiplies the
-   * events a core can deliver when many are broadcast at once, for up to one turn of latency.
-   * It adapts: a client that gets one event per turn has it written at once, so streams of a
-   * few events per second pay nothing for it. `false` writes every event at once.
+   * socket write, or one per socket buffer's worth (16 KB) for a larger burst (node:http over
+   * HTTP/1.1; other connections ignore it). It multiplies the events a core can deliver when
+   * many are broadcast at once, for up to one turn of latency. It adapts: a client that gets
+   * one event per turn has it written at once, so streams of a few events per second pay
+   * nothing for it. `false` writes every event at once.
    * @default true
    */
   coalesce?: boolean
